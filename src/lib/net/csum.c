@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internet checksum.  The sum is taken 32 bits at a time into a 64-bit
+ * accumulator (no carries lost for any frame up to 64 KiB * 2^32), then
+ * folded; byte order does not matter to a ones'-complement sum as long as
+ * the result is stored the way it was read (RFC 1071 section 2(B)). */
+#include "net/csum.h"
+
+#include <string.h>
+
+uint32_t
+csum_partial(const void *data, size_t size, uint32_t sum)
+{
+    const uint8_t *p = data;
+    uint64_t acc = sum;
+    while (size >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        acc += w;
+        p += 4;
+        size -= 4;
+    }
+    if (size >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        acc += w;
+        p += 2;
+        size -= 2;
+    }
+    if (size) {
+        acc += *p;               /* Little-endian host: low byte first. */
+    }
+    acc = (acc & 0xffffffffull) + (acc >> 32);
+    acc = (acc & 0xffffffffull) + (acc >> 32);
+    /* Fold to 17 bits so that further chaining cannot overflow. */
+    uint32_t s = (uint32_t) ((acc & 0xffff) + ((acc >> 16) & 0xffff)
+                             + (acc >> 32));
+    return s;
+}
+
+uint32_t
+csum_pseudo_ipv4(vf_be32 src, vf_be32 dst, uint8_t proto, uint16_t l4_len)
+{
+    uint32_t sum = 0;
+    sum += src >> 16;
+    sum += src & 0xffff;
+    sum += dst >> 16;
+    sum += dst & 0xffff;
+    sum += vf_htons(proto);
+    sum += vf_htons(l4_len);
+    return sum;
+}
+
+uint32_t
+csum_pseudo_ipv6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+                 uint32_t l4_len)
+{
+    uint32_t sum = csum_partial(src, 16, 0);
+    sum = csum_partial(dst, 16, sum);
+    vf_be32 len = vf_htonl(l4_len);
+    vf_be32 nh = vf_htonl(proto);
+    sum = csum_partial(&len, 4, sum);
+    return csum_partial(&nh, 4, sum);
+}
+
+vf_be16
+csum_update16(vf_be16 old_csum, vf_be16 old, vf_be16 new_)
+{
+    /* HC' = ~(~HC + ~m + m') */
+    uint32_t sum = (uint16_t) ~old_csum;
+    sum += (uint16_t) ~old;
+    sum += new_;
+    return csum_fold(sum);
+}
+
+vf_be16
+csum_update32(vf_be16 old_csum, vf_be32 old, vf_be32 new_)
+{
+    vf_be16 c = csum_update16(old_csum, (vf_be16) (old >> 16),
+                              (vf_be16) (new_ >> 16));
+    return csum_update16(c, (vf_be16) (old & 0xffff),
+                         (vf_be16) (new_ & 0xffff));
+}
+
+vf_be16
+csum_update128(vf_be16 old_csum, const uint8_t old[16],
+               const uint8_t new_[16])
+{
+    vf_be16 c = old_csum;
+    for (int i = 0; i < 16; i += 4) {
+        c = csum_update32(c, vf_get_u32(old + i), vf_get_u32(new_ + i));
+    }
+    return c;
+}
