@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VFAB_PORT_PORT_H
+#define VFAB_PORT_PORT_H 1
+
+/* Ports: anything that sends and receives frames (DESIGN.md "port").
+ *
+ * A port is created by the control thread from a struct port_config, then
+ * handed to exactly one datapath thread, which alone calls port_rx_burst()
+ * and port_tx_burst() on it.  Statistics, capabilities and link state may
+ * be read from any thread.  Kinds (port-provider.h has the interface each
+ * implements):
+ *
+ *   tap       vfabd creates the TAP device and holds its fd (a VM's NIC);
+ *             IFF_VNET_HDR with checksum/TSO offloads, so 64 KiB GSO frames
+ *             cross the switch whole.
+ *   afpacket  attaches to an existing interface (NIC, veth end) with
+ *             TPACKET_V3 rings, PACKET_VNET_HDR where possible, batched TX.
+ *   patch     one end of a pair joining two bridges in the same daemon.
+ *   dummy     in-memory, for tests: frames are injected and collected
+ *             through port_dummy_*() (port-dummy.h).
+ *
+ * Capability negotiation (the seeds' DLPI capability exchange): each port
+ * reports in struct port_caps what it can take; the datapath hands it only
+ * that, completing checksums and segmenting GSO frames in software
+ * (net/gso.h) for a port that cannot take them.
+ *
+ * Ownership: rx_burst gives the caller new buffers, charged to the port's
+ * owner (its VNIC id; PKT_OWNER_SYSTEM for uplinks).  tx_burst always takes
+ * every packet it is given, sent or not (STYLE.md P8). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pkt/pkt-pool.h"
+
+struct port;
+
+enum port_kind {
+    PORT_KIND_TAP,
+    PORT_KIND_AFPACKET,
+    PORT_KIND_PATCH,
+    PORT_KIND_DUMMY,
+    PORT_KIND_TUNNEL,            /* Overlay (src/lib/overlay). */
+    PORT_KIND_BOND,              /* Link aggregate (src/lib/bond). */
+    PORT_N_KINDS
+};
+
+/* What a port can take on transmit and what it delivers on receive. */
+struct port_caps {
+    bool tx_csum;                /* Takes frames with partial checksums. */
+    bool tx_tso4;                /* Takes TCPv4 GSO frames. */
+    bool tx_tso6;                /* Takes TCPv6 GSO frames. */
+    bool tx_uso;                 /* Takes UDP GSO frames. */
+    bool rx_offload;             /* May deliver GSO / partial-csum frames. */
+    uint32_t max_frame;          /* Largest frame it takes (bytes, with the
+                                  * Ethernet header, GSO super-frames
+                                  * included). */
+    uint32_t mtu;                /* Largest L3 packet per wire frame. */
+};
+
+struct port_config {
+    const char *name;            /* Port name = device name (IFNAMSIZ). */
+    enum port_kind kind;
+    uint16_t owner;              /* VNIC id charged for received buffers. */
+    uint32_t mtu;                /* 0: keep the device's. */
+    bool offload;                /* Negotiate vnet-hdr offloads (default). */
+    const char *peer;            /* patch: name of the other end. */
+    uint32_t ring_frames;        /* afpacket: frames per ring (0: default). */
+};
+
+struct port_stats {
+    uint64_t rx_packets, rx_bytes;
+    uint64_t tx_packets, tx_bytes;
+    uint64_t rx_dropped;         /* Buffers unavailable, quota, oversize. */
+    uint64_t rx_errors;          /* Read errors, bad vnet headers. */
+    uint64_t tx_dropped;         /* Device full, link down. */
+    uint64_t tx_errors;          /* Write errors, frames it cannot take. */
+};
+
+/* Returns "tap", "afpacket", ... or NULL if 'kind' is invalid. */
+const char *port_kind_name(enum port_kind kind);
+
+/* Parses a kind name; returns the kind or -EINVAL. */
+int port_kind_from_name(const char *name);
+
+/* Creates a port of 'cfg->kind' whose buffers come from 'pool'.  Returns 0
+ * and '*portp', or -errno with '*errp' set to a one-line message (caller
+ * frees) and nothing created.  Control thread. */
+int port_create(const struct port_config *cfg, struct pkt_pool *pool,
+                struct port **portp, char **errp);
+
+/* Closes and frees 'port' (a tap port deletes its device).  The datapath
+ * must have stopped using it.  NULL is a no-op. */
+void port_destroy(struct port *port);
+
+/* Receives up to 'n' frames into 'pkts' (buffers from the port's pool
+ * through 'cache', charged to the port's owner, 'in_port' left for the
+ * caller to set).  Returns the number received (0: nothing waiting), or
+ * -EDQUOT when the owner is over its quota (nothing received; stop polling
+ * this port until its buffers drain), or another -errno.  Never blocks. */
+int port_rx_burst(struct port *port, struct pkt_cache *cache,
+                  struct pkt **pkts, uint32_t n);
+
+/* Sends up to 'n' frames, taking ownership of all of them.  Frames the
+ * port cannot take (see port_caps) or could not send are freed and counted
+ * in tx_dropped/tx_errors.  Returns the number sent.  Never blocks. */
+uint32_t port_tx_burst(struct port *port, struct pkt_cache *cache,
+                       struct pkt **pkts, uint32_t n);
+
+/* The fd a datapath thread polls for "frames waiting", or -1. */
+int port_get_fd(const struct port *port);
+
+void port_get_caps(const struct port *port, struct port_caps *caps);
+void port_get_stats(const struct port *port, struct port_stats *stats);
+
+/* Carrier state (followed through netlink for afpacket ports). */
+bool port_link_up(const struct port *port);
+
+const char *port_name(const struct port *port);
+enum port_kind port_kind(const struct port *port);
+uint16_t port_owner(const struct port *port);
+
+/* The kernel interface index behind the port, or 0. */
+int port_ifindex(const struct port *port);
+
+#endif /* port/port.h */
