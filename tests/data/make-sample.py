@@ -48,6 +48,16 @@ frames = [
     (Ether(src=A, dst=B) / IP(src="10.0.0.1", dst="10.0.0.2") / TCP())
     .__class__(bytes(Ether(src=A, dst=B) / IP(src="10.0.0.1", dst="10.0.0.2",
                                               len=30) / TCP())[:44]),
+    # Found by the judge (tests/integration/t-judge-parse.py): an ICMP
+    # message shorter than its 8-byte header, an IPv6 payload length of 0
+    # with Ethernet padding after it, and a complete ARP packet of another
+    # hardware/protocol size (16 bytes).
+    Ether(src=A, dst=B) / IP(src="10.0.0.1", dst="10.0.0.2", proto=1) /
+    Raw(b"\x08\x00\xf7\xff\x00\x01"),
+    Ether(src=A, dst=B) / IPv6(src="2001:db8::1", dst="2001:db8::2", nh=17,
+                               plen=0) / Raw(b"\0" * 6),
+    Ether(src=A, dst="ff:ff:ff:ff:ff:ff", type=0x0806) /
+    Raw(bytes([0, 1, 8, 0, 2, 2, 0, 1, 0xaa, 0xbb, 10, 1, 0xcc, 0xdd, 10, 2])),
 ]
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample.pcap")
 wrpcap(out, frames)

@@ -15,7 +15,7 @@
 set -uo pipefail
 
 VF_P=${VF_P:-vt$(( $$ % 100000 ))}
-VF_BUILD=${VF_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/asan}
+VF_BUILD=${VF_BUILD:-${VFAB_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/asan}}
 VF_SRC=${VF_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 VF_TMP=$(mktemp -d "/tmp/$VF_P.XXXXXX")
 VF_NAMESPACES=()
@@ -139,3 +139,54 @@ vf_expect_fail() {
 }
 
 vf_bin() { printf '%s/%s' "$VF_BUILD" "$1"; }
+
+# vf_vfabd NS NAME [VFABD-ARGS...] : starts vfabd in namespace NS ("-" for
+# none) with socket $VF_TMP/NAME.sock and database $VF_TMP/NAME.db, and
+# waits until it answers.  Its pid is in VF_VFABD_PID_<NAME>.
+vf_vfabd() {
+    local ns=$1 name=$2
+    shift 2
+    vf_bg "$ns" "$(vf_bin src/vfabd/vfabd)" --socket "$VF_TMP/$name.sock" \
+        --db "$VF_TMP/$name.db" "$@"
+    eval "VF_VFABD_PID_$name=$VF_LAST_PID"
+    eval "VF_VFABD_LOG_$name=$VF_LAST_LOG"
+    vf_wait 10 vfctl "$name" version \
+        || { cat "$VF_LAST_LOG" >&2; vf_fail "vfabd $name did not start"; }
+}
+
+# vfctl NAME ARGS... : vfabctl against the vfabd called NAME.
+vfctl() {
+    local name=$1
+    shift
+    "$(vf_bin src/vfabctl/vfabctl)" --socket "$VF_TMP/$name.sock" "$@"
+}
+
+# vf_vm NS_VM TAP HOSTNS CIDR : moves TAP (created by vfabd in HOSTNS) into
+# the VM namespace NS_VM and configures CIDR on it.
+vf_vm() {
+    local vm=$1 tap=$2 host=$3 cidr=$4
+    if [ "$host" = - ]; then
+        ip link set "$tap" netns "$(vf_ns "$vm")" || vf_fail "move $tap"
+    else
+        ip -n "$(vf_ns "$host")" link set "$tap" netns "$(vf_ns "$vm")" \
+            || vf_fail "move $tap"
+    fi
+    vf_in "$vm" ip addr add "$cidr" dev "$tap"
+    vf_in "$vm" ip link set "$tap" up
+}
+
+# vf_ping NS DST [COUNT] : ping must succeed.
+vf_ping() {
+    vf_in "$1" ping -q -c "${3:-2}" -i 0.1 -W 2 "$2" >/dev/null \
+        || vf_fail "ping from $1 to $2 failed"
+}
+
+# vf_no_ping NS DST : ping must fail.
+vf_no_ping() {
+    if vf_in "$1" ping -q -c 2 -i 0.1 -W 1 "$2" >/dev/null 2>&1; then
+        vf_fail "ping from $1 to $2 succeeded but must not"
+    fi
+}
+
+# vf_json_get JSON-TEXT JQ-FILTER
+vf_jq() { jq -r "$2" <<<"$1"; }

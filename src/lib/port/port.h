@@ -63,10 +63,26 @@ struct port_config {
     enum port_kind kind;
     uint16_t owner;              /* VNIC id charged for received buffers. */
     uint32_t mtu;                /* 0: keep the device's. */
-    bool offload;                /* Negotiate vnet-hdr offloads (default). */
+    bool offload;                /* Negotiate vnet-hdr offloads (default in
+                                  * vfabd's configuration; a zeroed struct
+                                  * means false).  tap: IFF_VNET_HDR with
+                                  * checksum/TSO/USO; without it the kernel
+                                  * hands over segmented, checksummed
+                                  * frames and takes only such frames.
+                                  * afpacket: the port takes offloads on
+                                  * transmit (it always reads with
+                                  * PACKET_VNET_HDR where the kernel can). */
     const char *peer;            /* patch: name of the other end. */
-    uint32_t ring_frames;        /* afpacket: frames per ring (0: default). */
+    uint32_t ring_frames;        /* afpacket: ring capacity in 2 KiB frames;
+                                  * patch: frames the ring into this port
+                                  * holds (a power of two).  0: default. */
 };
+
+/* Bounds port_create() checks. */
+#define PORT_MTU_MIN 68u         /* RFC 791: the smallest IPv4 MTU. */
+#define PORT_MTU_MAX 9194u       /* PKT_MTU_ROOM - Ethernet - two tags. */
+#define PORT_RING_FRAMES_MIN 64u
+#define PORT_RING_FRAMES_MAX 262144u
 
 struct port_stats {
     uint64_t rx_packets, rx_bytes;
@@ -89,6 +105,16 @@ int port_kind_from_name(const char *name);
 int port_create(const struct port_config *cfg, struct pkt_pool *pool,
                 struct port **portp, char **errp);
 
+/* Checks 'cfg' without touching the system: name (non-empty, shorter
+ * than IFNAMSIZ, a valid device name), kind (known and available), owner
+ * (below the pool's owner count, if 'pool' is not NULL), MTU range,
+ * 'peer' (required by patch ports, refused by others), 'ring_frames'
+ * bounds.  Returns 0, or -EINVAL (-EOPNOTSUPP for a kind that is not
+ * available) with '*errp' set to a one-line message (caller frees).  Any
+ * thread. */
+int port_config_check(const struct port_config *cfg,
+                      const struct pkt_pool *pool, char **errp);
+
 /* Closes and frees 'port' (a tap port deletes its device).  The datapath
  * must have stopped using it.  NULL is a no-op. */
 void port_destroy(struct port *port);
@@ -103,11 +129,27 @@ int port_rx_burst(struct port *port, struct pkt_cache *cache,
 
 /* Sends up to 'n' frames, taking ownership of all of them.  Frames the
  * port cannot take (see port_caps) or could not send are freed and counted
- * in tx_dropped/tx_errors.  Returns the number sent.  Never blocks. */
+ * in tx_dropped/tx_errors.  Returns the number sent.  Never blocks.  The
+ * contents of the array 'pkts' are undefined afterwards. */
 uint32_t port_tx_burst(struct port *port, struct pkt_cache *cache,
                        struct pkt **pkts, uint32_t n);
 
-/* The fd a datapath thread polls for "frames waiting", or -1. */
+/* Makes the frame 'p' fit a port whose capabilities are 'caps', in
+ * software (net/gso.h): a GSO frame of a kind the port cannot take is
+ * segmented (its checksums left partial if caps->tx_csum, else complete);
+ * a partial checksum the port cannot take is completed.  Takes 'p'.
+ * Stores the frames to send ('p' itself, or its segments, charged to the
+ * owner of 'p') in 'out', which has room for 'max_out' (GSO_MAX_SEGS is
+ * always enough), and returns their number (>= 1); or frees 'p' and
+ * returns -EINVAL (malformed offload request), -E2BIG ('max_out' too
+ * small), -ENOBUFS or -EDQUOT (no buffers for the segments).  Datapath
+ * thread owning 'cache' (may be NULL on the control thread). */
+int port_tx_prepare(const struct port_caps *caps, struct pkt_cache *cache,
+                    struct pkt *p, struct pkt **out, uint32_t max_out);
+
+/* The fd a datapath thread polls for "frames waiting", or -1.  A port
+ * whose fd reports an error condition (EPOLLERR) is still polled with
+ * port_rx_burst(), which clears it. */
 int port_get_fd(const struct port *port);
 
 void port_get_caps(const struct port *port, struct port_caps *caps);

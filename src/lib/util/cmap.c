@@ -271,3 +271,22 @@ cmap_walk(const struct cmap *map)
     struct cmap_cursor c = {impl, 0, 0, impl ? impl->mask + 1 : 0, true};
     return c;
 }
+
+void *
+cmap_sample(const struct cmap *map, uint32_t r)
+{
+    const struct cmap_impl *impl = map_impl(map);
+    if (!impl || !impl->n) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i <= impl->mask; i++) {
+        uint32_t idx = (r + i) & impl->mask;
+        void *p = atomic_load_explicit(
+            &((struct cmap_impl *) impl)->slots[idx].ptr,
+            memory_order_acquire);
+        if (p && p != CMAP_DELETED) {
+            return p;
+        }
+    }
+    return NULL;
+}

@@ -83,6 +83,11 @@ void cmap_prefetch(const struct cmap *map, uint32_t hash);
  * (collect first, then remove). */
 struct cmap_cursor cmap_walk(const struct cmap *map);
 
+/* Returns the first node at or after slot 'r' modulo the table size
+ * (wrapping), or NULL if the map is empty: a cheap random sample for
+ * approximate-LRU eviction.  Same threads as cmap_walk(). */
+void *cmap_sample(const struct cmap *map, uint32_t r);
+
 #define CMAP_FOR_EACH(NODE, CURSOR, MAP)                                  \
     for (struct cmap_cursor CURSOR = cmap_walk(MAP);                      \
          ((NODE) = cmap_next(&CURSOR)) != NULL;)

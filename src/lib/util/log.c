@@ -49,6 +49,57 @@ vf_log_level_from_string(const char *s)
     return -EINVAL;
 }
 
+/* The registry of modules, built by constructors before main() runs, so
+ * it needs no lock: it is read-only once other threads exist. */
+static struct vf_log_module *log_modules;
+
+void
+vf_log_module_register(struct vf_log_module *module)
+{
+    module->next = log_modules;
+    log_modules = module;
+}
+
+struct vf_log_module *
+vf_log_modules(void)
+{
+    return log_modules;
+}
+
+int
+vf_log_set_module_level(const char *name, enum vf_log_level level)
+{
+    bool all = !strcmp(name, "all");
+    bool found = all;
+    if (all) {
+        vf_log_set_default_level(level);
+    }
+    for (struct vf_log_module *m = log_modules; m; m = m->next) {
+        if (all || !strcmp(m->name, name)) {
+            atomic_store(&m->level, (int) level);
+            found = true;
+        }
+    }
+    return found ? 0 : -ENOENT;
+}
+
+enum vf_log_level
+vf_log_module_level(const struct vf_log_module *module)
+{
+    int l = atomic_load_explicit(&module->level, memory_order_relaxed);
+    if (l < 0) {
+        l = atomic_load_explicit(&log_default_level, memory_order_relaxed);
+    }
+    return (enum vf_log_level) l;
+}
+
+const char *
+vf_log_level_to_string(enum vf_log_level level)
+{
+    static const char *const names[] = {"err", "warn", "info", "dbg"};
+    return (unsigned int) level < 4 ? names[level] : "?";
+}
+
 bool
 vf_log_enabled(struct vf_log_module *module, enum vf_log_level level)
 {

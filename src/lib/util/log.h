@@ -33,10 +33,38 @@ enum vf_log_level {
 struct vf_log_module {
     const char *name;    /* const */
     _Atomic int level;   /* atomic: -1 means "the default level". */
+    struct vf_log_module *next; /* const after start-up: registry list. */
 };
 
-#define VF_LOG_MODULE(NAME) \
-    static struct vf_log_module vf_log_module_##NAME = {#NAME, -1}
+/* Declares the log module NAME and registers it (before main() runs) so
+ * that operators can change its level by name (vf_log_set_module_level(),
+ * `vfabctl call log/set-level NAME LEVEL`). */
+#define VF_LOG_MODULE(NAME)                                                \
+    static struct vf_log_module vf_log_module_##NAME = {#NAME, -1, NULL};  \
+    static void vf_log_register_##NAME(void)                               \
+        __attribute__((constructor));                                      \
+    static void vf_log_register_##NAME(void)                               \
+    {                                                                      \
+        vf_log_module_register(&vf_log_module_##NAME);                     \
+    }
+
+/* Adds 'module' to the registry (VF_LOG_MODULE does it; before main()). */
+void vf_log_module_register(struct vf_log_module *module);
+
+/* The first registered module; follow ->next for the others.  The list is
+ * fixed once main() runs, so any thread may walk it. */
+struct vf_log_module *vf_log_modules(void);
+
+/* Sets the level of the module called 'name' (every module and the
+ * default if 'name' is "all").  Returns 0, or -ENOENT for an unknown
+ * module name.  Any thread. */
+int vf_log_set_module_level(const char *name, enum vf_log_level level);
+
+/* The level in force for 'module' (its own, or the default). */
+enum vf_log_level vf_log_module_level(const struct vf_log_module *module);
+
+/* "err", "warn", "info" or "dbg". */
+const char *vf_log_level_to_string(enum vf_log_level level);
 
 /* Chooses the destination: syslog if 'use_syslog' (ident 'ident'), else
  * stderr.  Main thread, before others start. */

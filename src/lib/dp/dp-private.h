@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VFAB_DP_DP_PRIVATE_H
+#define VFAB_DP_DP_PRIVATE_H 1
+
+/* Structures shared by the files of the dp part only.  Field protection
+ * legend: util/compiler.h.  "snap" means: reached by datapath threads only
+ * through an RCU-published snapshot, const once published. */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "cls/emc.h"
+#include "dp/dp.h"
+#include "net/parse.h"
+#include "pkt/pkt-batch.h"
+#include "util/rcu.h"
+#include "util/ring.h"
+
+struct link_monitor;
+
+#define DP_MAX_BRIDGES 256
+#define DP_TXQ_MAX 64            /* Packets queued per port per batch. */
+#define DP_MAX_TABLE_HOPS 32     /* goto_table chain bound. */
+#define DP_LEARN_RING 4096       /* Learning events in flight. */
+#define DP_UPCALL_RING 1024      /* Upcalls in flight. */
+#define DP_LEARN_FILTER 1024     /* Recently posted learning events. */
+#define DP_LEARN_REPOST_NS (100 * 1000000ll)
+
+struct dp_port {
+    struct dp *dp;                        /* const */
+    struct dp_bridge *br;                 /* const */
+    char name[16];                        /* const */
+    uint32_t port_no;                     /* const */
+    uint32_t index;                       /* const: slot for tx queues. */
+    enum port_kind kind;                  /* const */
+    struct port *port;                    /* const */
+    uint16_t owner;                       /* const: VNIC id or 0. */
+    bool has_vlan;                        /* const */
+    uint16_t vlan;                        /* const */
+    bool is_trunk;                        /* const */
+    uint64_t trunk_bits[64];              /* const: 4096 VLANs. */
+    struct vnic_identity identity;        /* const */
+    struct port_caps caps;                /* const */
+    _Atomic uint64_t drops[DP_N_DROPS];   /* atomic: dp thread adds. */
+    _Atomic uint64_t quota_skips;         /* atomic */
+    struct rcu_head rcu;
+};
+
+/* The ports of one bridge as a datapath thread sees them. */
+struct dp_bridge_ports {
+    uint32_t n;                           /* snap */
+    uint32_t max_no;                      /* snap: by_no has max_no + 1. */
+    struct dp_port **list;                /* snap: n ports, by port_no. */
+    struct rcu_head rcu;
+    struct dp_port *by_no[];              /* snap: NULL for holes. */
+};
+
+struct dp_bridge {
+    struct dp *dp;                        /* const */
+    char name[16];                        /* const */
+    uint32_t id;                          /* const: learning events. */
+    struct cls *cls;                      /* const (internally RCU). */
+    struct mac_table *macs;               /* const (internally RCU). */
+    struct emc *emc;                      /* dp: the datapath thread's
+                                           * exact-match cache for this
+                                           * bridge's classifier (one per
+                                           * bridge: keys hold port
+                                           * numbers, which are per
+                                           * bridge). */
+    struct dp_bridge_ports *_Atomic ports;    /* ctl: published. */
+    struct rcu_head rcu;
+};
+
+/* Every port of every bridge, what a datapath thread polls. */
+struct dp_snapshot {
+    uint64_t version;                     /* snap */
+    uint32_t n;                           /* snap */
+    struct rcu_head rcu;
+    struct dp_port *ports[];              /* snap */
+};
+
+/* A MAC learning event: datapath -> agent. */
+struct dp_learn {
+    uint32_t bridge_id;
+    uint32_t port_no;
+    uint16_t vlan;
+    struct eth_addr mac;
+};
+
+/* An upcall: a packet for the agent (datapath -> agent; the agent frees
+ * it).  The buffer stays charged to the VNIC that received it. */
+struct dp_upcall {
+    struct pkt *pkt;
+    uint32_t bridge_id;
+    uint32_t in_port;
+    uint8_t table;
+    uint8_t reason;                       /* 0: action, 1: table miss. */
+};
+
+/* A frame the agent sends through a port (agent -> datapath). */
+struct dp_inject {
+    struct pkt *pkt;
+    struct dp_port *port;                 /* Compared, not dereferenced,
+                                           * until found in the snapshot. */
+};
+#define DP_INJECT_RING 1024
+
+struct dp_txq {
+    uint32_t n;
+    struct pkt *pkts[DP_TXQ_MAX];
+};
+
+struct dp_learn_filter_entry {
+    uint32_t key;                         /* Hash of (bridge, vlan, mac, port). */
+    int64_t posted;
+};
+
+struct dp_thread {
+    struct dp *dp;                        /* const */
+    pthread_t tid;                        /* const */
+    _Atomic bool stop;                    /* atomic */
+    int epfd;                             /* dp */
+    int wake_fd;                          /* const: eventfd. */
+    struct pkt_cache *cache;              /* dp */
+    struct vf_ring *learn;                /* prod: dp; cons: agent. */
+    struct vf_ring *upcalls;              /* prod: dp; cons: agent. */
+    struct vf_ring *inject;               /* prod: agent; cons: dp. */
+    uint64_t snap_version;                /* dp: epoll set built for it. */
+    int64_t now;                          /* dp: this iteration's time. */
+    struct parse_stats parse;             /* dp (summed on read). */
+    _Atomic uint64_t n_iterations;        /* atomic */
+    _Atomic uint64_t n_sleeps;            /* atomic */
+    _Atomic uint64_t n_packets;           /* atomic */
+    uint32_t n_touched;                   /* dp: queues with packets. */
+    uint32_t touched[DP_MAX_PORTS];       /* dp */
+    struct dp_port *txq_port[DP_MAX_PORTS];   /* dp */
+    struct dp_txq txq[DP_MAX_PORTS];      /* dp */
+    struct dp_learn_filter_entry learn_filter[DP_LEARN_FILTER]; /* dp */
+};
+
+struct dp {
+    struct dp_config cfg;                 /* const */
+    struct vf_clock own_clock;
+    struct vf_clock *clock;               /* const */
+    struct pkt_pool *pool;                /* const */
+    struct dp_bridge *bridges[DP_MAX_BRIDGES];  /* ctl */
+    uint32_t n_bridges;                   /* ctl */
+    uint32_t next_bridge_id;              /* ctl */
+    struct dp_port *ports[DP_MAX_PORTS];  /* ctl: by index. */
+    struct dp_snapshot *_Atomic snap;     /* ctl: published. */
+    uint64_t snap_version;                /* ctl */
+    uint8_t owner_used[DP_MAX_PORTS + 1]; /* ctl: VNIC ids in use. */
+    struct dp_thread *thread;             /* const after dp_start. */
+    struct link_monitor *links;           /* ctl */
+    int64_t next_housekeeping;            /* ctl */
+    uint64_t n_upcalls;                   /* ctl */
+    uint64_t n_learned;                   /* ctl */
+    dp_upcall_cb *upcall_fn;              /* ctl */
+    void *upcall_aux;                     /* ctl */
+};
+
+/* dp-thread.c */
+struct dp_thread *dp_thread_create(struct dp *dp, char **errp);
+int dp_thread_start(struct dp_thread *t);
+void dp_thread_destroy(struct dp_thread *t);
+void dp_thread_wake(struct dp_thread *t);
+
+/* pipeline.c: processes 'n' packets received on 'in' (takes them). */
+void dp_pipeline_run(struct dp_thread *t, struct dp_port *in,
+                     struct pkt **pkts, uint32_t n);
+
+/* Queues 'p' (taken) for output on 'port'. */
+void dp_output(struct dp_thread *t, struct dp_port *port, struct pkt *p);
+
+/* Sends every queued packet. */
+void dp_flush(struct dp_thread *t);
+
+static inline void
+dp_count_drop(struct dp_port *port, enum dp_drop reason, uint32_t n)
+{
+    atomic_fetch_add_explicit(&port->drops[reason], n, memory_order_relaxed);
+}
+
+/* actions.c: frame rewrites.  Each keeps 'key' in step with the frame and
+ * returns 0 or -errno (the frame is then unchanged). */
+int dp_vlan_set(struct pkt *p, struct flow_key *key, int vid);
+int dp_vlan_strip(struct pkt *p, struct flow_key *key);
+int dp_vlan_push(struct pkt *p, struct flow_key *key, uint16_t tpid,
+                 uint16_t tci);
+int dp_commit_key(struct pkt *p, const struct flow_key *old,
+                  const struct flow_key *new_);
+
+#endif /* dp/dp-private.h */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VFAB_DP_DP_H
+#define VFAB_DP_DP_H 1
+
+/* The datapath of vfabd: bridges, their ports and tables, and the threads
+ * that move packets between them (DESIGN.md "The data path").
+ *
+ *   port rx_burst -> parse -> anti-spoof -> VLAN ingress -> EMC/classifier
+ *       -> actions (normal = MAC learning switch) -> per-port tx queues
+ *       -> port_tx_prepare (software GSO/csum) -> port tx_burst
+ *
+ * Threads.  The control (agent) thread owns a struct dp and calls every
+ * function of this header; the datapath thread(s) started by dp_start()
+ * poll the ports.  The datapath never blocks on the agent: configuration
+ * reaches it through RCU-published snapshots, and what it needs from the
+ * agent (MAC learning, upcalls) goes through SPSC rings the agent drains
+ * in dp_run().  One datapath thread serves every bridge (this 2-core
+ * machine has one core to give to forwarding; the structures keep per-
+ * thread state apart so more threads are a configuration change).
+ *
+ * Theory of operation: dp.c (control side), dp-thread.c (polling loop),
+ * pipeline.c (a batch through the tables), actions.c (packet rewrites). */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bridge/mac-table.h"
+#include "bridge/vnic.h"
+#include "cls/cls.h"
+#include "port/port.h"
+#include "util/vtime.h"
+
+struct dp;
+struct dp_bridge;
+struct dp_port;
+
+struct dp_config {
+    uint32_t n_mtu_bufs;         /* Pool size, MTU class (0: 16384). */
+    uint32_t n_gso_bufs;         /* Pool size, GSO class (0: 512). */
+    uint32_t busy_poll_us;       /* Spin this long before sleeping. */
+    uint32_t upcall_budget;      /* Upcalls handled per dp_run() (0: 256). */
+    uint32_t default_quota;      /* Per-VNIC buffer quota (0: 1024). */
+    struct vf_clock *clock;      /* Time source (NULL: a private one). */
+    uint64_t seed;               /* Hash bases, EMC coin. */
+};
+
+/* Why the datapath dropped a packet (counted per input port). */
+enum dp_drop {
+    DP_DROP_MALFORMED,           /* The parser could not read it whole. */
+    DP_DROP_SPOOF_MAC,           /* Anti-spoofing (bridge/vnic.h) ... */
+    DP_DROP_SPOOF_IP,
+    DP_DROP_SPOOF_ARP,
+    DP_DROP_SPOOF_ND,
+    DP_DROP_SPOOF_RA,
+    DP_DROP_VLAN,                /* Tag not allowed on this port. */
+    DP_DROP_NO_RULE,             /* Table miss with policy drop. */
+    DP_DROP_ACTION,              /* A drop action (or empty list). */
+    DP_DROP_HAIRPIN,             /* Learned destination is the input. */
+    DP_DROP_UPCALL_FULL,         /* Upcall ring full. */
+    DP_DROP_NO_BUFFER,           /* Clone/segment found no buffer. */
+    DP_DROP_TX,                  /* Output refused it (see port stats). */
+    DP_DROP_LOOP,                /* Too many table hops / patch hops. */
+    DP_N_DROPS
+};
+
+const char *dp_drop_name(enum dp_drop reason);
+
+/* Creates a datapath (no threads yet).  NULL with '*errp' on failure. */
+struct dp *dp_create(const struct dp_config *cfg, char **errp);
+
+/* Starts the datapath thread.  Returns 0 or -errno. */
+int dp_start(struct dp *dp);
+
+/* Stops the threads, removes every bridge and port, frees 'dp'.  NULL is
+ * a no-op. */
+void dp_destroy(struct dp *dp);
+
+/* Agent work: MAC learning from the datapath's events, MAC ageing, flow
+ * expiry, upcalls, link state.  Bounded work per call (STYLE.md P12). */
+void dp_run(struct dp *dp);
+
+/* Milliseconds until dp_run() next has timed work (for poll()). */
+int dp_wait_ms(const struct dp *dp);
+
+/* --- Bridges --- */
+
+/* Adds a bridge.  Its table 0 starts with "priority=0,actions=normal"
+ * (the learning switch) and misses of other tables drop.  Returns the
+ * bridge or NULL with '*errp' (-EEXIST name, -ENOSPC). */
+struct dp_bridge *dp_bridge_add(struct dp *dp, const char *name,
+                                char **errp);
+void dp_bridge_remove(struct dp *dp, struct dp_bridge *br);
+struct dp_bridge *dp_bridge_find(const struct dp *dp, const char *name);
+const char *dp_bridge_name(const struct dp_bridge *br);
+struct cls *dp_bridge_cls(struct dp_bridge *br);
+struct mac_table *dp_bridge_macs(struct dp_bridge *br);
+
+/* --- Ports --- */
+
+#define DP_MAX_PORT_NO 4096      /* Port numbers per bridge: 1..this. */
+#define DP_MAX_PORTS 1024        /* Ports in the whole datapath. */
+
+struct dp_port_config {
+    uint32_t port_no;            /* 1..DP_MAX_PORT_NO, unique per bridge. */
+    const char *name;
+    enum port_kind kind;
+    const char *peer;            /* patch */
+    bool has_vlan;               /* Access VLAN (or trunk native VLAN). */
+    uint16_t vlan;
+    const uint16_t *trunks;      /* Trunk VLANs (n_trunks > 0: trunk). */
+    size_t n_trunks;
+    struct vnic_identity identity;   /* has_mac false: no anti-spoof. */
+    uint32_t quota;              /* Buffer quota (0: dp default). */
+    bool vnic;                   /* Dummy ports: behave as a VNIC (own
+                                  * buffer owner); tap ports always do. */
+};
+
+/* Creates the port device (port_create), makes it a VNIC with its own
+ * buffer owner if it is a tap port, and attaches it to 'br'.  A VNIC
+ * identity installs its MAC as a static MAC-table entry.  Returns the
+ * port or NULL with '*errp' and nothing created. */
+struct dp_port *dp_port_add(struct dp *dp, struct dp_bridge *br,
+                            const struct dp_port_config *cfg, char **errp);
+
+/* Detaches and destroys 'port' (after the datapath let go of it). */
+void dp_port_remove(struct dp *dp, struct dp_port *port);
+
+struct dp_port *dp_port_find(const struct dp_bridge *br, const char *name);
+struct dp_port *dp_port_by_no(const struct dp_bridge *br, uint32_t port_no);
+const char *dp_port_name(const struct dp_port *port);
+struct port *dp_port_port(const struct dp_port *port);
+uint32_t dp_port_no(const struct dp_port *port);
+
+/* True if the datapath can carry set_field of 'field' into frames
+ * (rule validation refuses the others). */
+bool dp_field_is_committable(enum field_id field);
+
+/* Name <-> number callbacks of 'br' for the rule text parser. */
+struct field_port_names dp_bridge_port_names(struct dp_bridge *br);
+
+/* --- Upcalls --- */
+
+/* Called by dp_run() for each packet the datapath handed to the agent
+ * (controller action, table miss with policy upcall); 'pkt' is borrowed
+ * (freed after the call).  'reason' 0: action, 1: table miss. */
+typedef void dp_upcall_cb(void *aux, struct dp_bridge *br, uint32_t in_port,
+                          uint8_t table, uint8_t reason,
+                          const struct pkt *pkt);
+void dp_set_upcall_cb(struct dp *dp, dp_upcall_cb *cb, void *aux);
+
+/* Sends 'p' (taken) out of 'port' from the agent thread, bypassing the
+ * tables (ARP/ND answers, gratuitous ARP).  Returns 0 or -errno. */
+int dp_agent_send(struct dp *dp, struct dp_port *port, struct pkt *p);
+
+/* The buffer pool (for dp_agent_send buffers). */
+struct pkt_pool *dp_pool(const struct dp *dp);
+
+/* --- Observability (JSON for the control socket, docs/ctl-protocol.md) */
+
+/* The MAC table of 'br': [{port, port_no, vlan, mac, age_s, static}]. */
+json_t *dp_bridge_fdb_json(struct dp_bridge *br);
+
+/* Per-port statistics of 'br': [{port, port_no, rx_packets, rx_bytes,
+ * tx_packets, tx_bytes, rx_dropped, tx_dropped, rx_errors, tx_errors,
+ * link, drops: {reason: n}, quota: {limit, in_use, peak, denials},
+ * quota_skips}]. */
+json_t *dp_bridge_port_stats_json(struct dp_bridge *br);
+
+/* Datapath-wide counters: {emc, parse, upcalls, learn, threads}. */
+json_t *dp_stats_json(struct dp *dp);
+
+/* Drops counted on 'port' for 'reason' (tests). */
+uint64_t dp_port_drops(const struct dp_port *port, enum dp_drop reason);
+
+#endif /* dp/dp.h */

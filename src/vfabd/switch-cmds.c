@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Control commands of the switch configuration: see switch-cmds.h.  The
+ * result formats are in docs/ctl-protocol.md and rendered for humans by
+ * vfabctl's cmd-switch.c. */
+#include "switch-cmds.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ctl/ctl-command.h"
+#include "switch-apply.h"
+#include "switch-config.h"
+#include "util/buf.h"
+#include "util/compiler.h"
+
+/* Looks up 'name' with a precise error. */
+static struct sw_bridge *
+find_bridge(struct switch_config *sc, const char *name, int *rcp,
+            char **errp)
+{
+    struct sw_bridge *br = switch_config_find_bridge(sc, name);
+    if (!br) {
+        *rcp = sw_name_check("bridge", name, errp);
+        if (!*rcp) {
+            *errp = vf_xasprintf("no bridge named %s", name);
+            *rcp = -ENOENT;
+        }
+    }
+    return br;
+}
+
+static int
+bridge_add_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+               char **errp)
+{
+    struct switch_config *sc = sc_;
+    int rc = switch_config_add_bridge(sc, req->args[0], errp);
+    if (!rc) {
+        *resultp = json_pack("{s:s}", "bridge", req->args[0]);
+    }
+    return rc;
+}
+
+static int
+bridge_remove_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+                  char **errp)
+{
+    struct switch_config *sc = sc_;
+    size_t n_ports, n_flows;
+    int rc = switch_config_remove_bridge(sc, req->args[0], &n_ports,
+                                         &n_flows, errp);
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:I, s:I}", "bridge", req->args[0],
+                             "ports_removed", (json_int_t) n_ports,
+                             "flows_removed", (json_int_t) n_flows);
+    }
+    return rc;
+}
+
+static const struct ctl_option port_add_options[] = {
+    {.name = "type", .type = CTL_OPT_STRING, .required = true},
+    {.name = "vlan", .type = CTL_OPT_INT, .min = 0, .max = 4095},
+    {.name = "trunks", .type = CTL_OPT_INT_LIST, .min = 0, .max = 4095},
+    {.name = "mac", .type = CTL_OPT_STRING},
+    {.name = "ip", .type = CTL_OPT_STRING_LIST},
+    {.name = "quota", .type = CTL_OPT_INT, .min = 1, .max = SW_MAX_QUOTA},
+    {.name = "peer", .type = CTL_OPT_STRING},
+    {.name = NULL},
+};
+
+static int
+port_add_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+             char **errp)
+{
+    struct switch_config *sc = sc_;
+    const char *type = ctl_request_opt_string(req, "type");
+    int kind = sw_port_kind_from_string(type);
+    if (kind < 0) {
+        *errp = vf_xasprintf("unknown port type '%.32s' (valid: tap, "
+                             "afpacket, patch, dummy)", type);
+        return -EINVAL;
+    }
+    /* The options object less "type" is the port's options. */
+    json_t *oj = json_deep_copy(req->options);
+    json_object_del(oj, "type");
+    struct sw_port_options opts;
+    int rc = sw_port_options_from_json(kind, oj, &opts, errp);
+    json_decref(oj);
+    if (rc) {
+        return rc;
+    }
+    uint32_t port_no = 0;
+    rc = switch_config_add_port(sc, req->args[0], req->args[1], kind, &opts,
+                                &port_no, errp);
+    sw_port_options_uninit(&opts);  /* Empty if taken over. */
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:s, s:I}", "bridge", req->args[0],
+                             "port", req->args[1], "port_no",
+                             (json_int_t) port_no);
+    }
+    return rc;
+}
+
+static int
+port_remove_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+                char **errp)
+{
+    struct switch_config *sc = sc_;
+    int rc = switch_config_remove_port(sc, req->args[0], req->args[1], errp);
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:s}", "bridge", req->args[0], "port",
+                             req->args[1]);
+    }
+    return rc;
+}
+
+static int
+show_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+         char **errp)
+{
+    struct switch_config *sc = sc_;
+    json_t *bridges = json_array();
+    if (req->n_args) {
+        int rc;
+        struct sw_bridge *br = find_bridge(sc, req->args[0], &rc, errp);
+        if (!br) {
+            json_decref(bridges);
+            return rc;
+        }
+        json_array_append_new(bridges, sw_bridge_to_json(br, false));
+    } else {
+        for (size_t i = 0; i < switch_config_n_bridges(sc); i++) {
+            json_array_append_new(
+                bridges, sw_bridge_to_json(switch_config_bridge(sc, i),
+                                           false));
+        }
+    }
+    *resultp = json_pack("{s:o}", "bridges", bridges);
+    return 0;
+}
+
+static int
+flow_add_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+             char **errp)
+{
+    struct switch_config *sc = sc_;
+    uint64_t seq;
+    int rc = switch_config_add_flow(sc, req->args[0], req->args[1], &seq,
+                                    errp);
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:I}", "bridge", req->args[0], "seq",
+                             (json_int_t) seq);
+    }
+    return rc;
+}
+
+static int
+flow_remove_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+                char **errp)
+{
+    struct switch_config *sc = sc_;
+    size_t n = 0;
+    int rc = switch_config_remove_flows(sc, req->args[0],
+                                        req->n_args > 1 ? req->args[1] : NULL,
+                                        &n, errp);
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:I}", "bridge", req->args[0],
+                             "n_removed", (json_int_t) n);
+    }
+    return rc;
+}
+
+static int
+flow_dump_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+              char **errp)
+{
+    struct switch_config *sc = sc_;
+    int rc;
+    struct sw_bridge *br = find_bridge(sc, req->args[0], &rc, errp);
+    if (!br) {
+        return rc;
+    }
+    json_t *j = sw_bridge_to_json(br, true);
+    *resultp = json_pack("{s:s, s:O}", "bridge", br->name, "flows",
+                         json_object_get(j, "flows"));
+    json_decref(j);
+    return 0;
+}
+
+static int
+fdb_show_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+             char **errp)
+{
+    struct switch_config *sc = sc_;
+    int rc;
+    struct sw_bridge *br = find_bridge(sc, req->args[0], &rc, errp);
+    if (!br) {
+        return rc;
+    }
+    const struct switch_apply_class *apply = switch_config_apply_class(sc);
+    if (!apply->fdb_show) {
+        *errp = vf_xasprintf("the MAC table is not available yet: vfabd "
+                             "runs without a datapath (apply class '%s')",
+                             apply->name);
+        return -ENOTSUP;
+    }
+    return apply->fdb_show(switch_config_apply_aux(sc), br, resultp, errp);
+}
+
+static int
+port_stats_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+               char **errp)
+{
+    struct switch_config *sc = sc_;
+    int rc;
+    struct sw_bridge *br = find_bridge(sc, req->args[0], &rc, errp);
+    if (!br) {
+        return rc;
+    }
+    const struct switch_apply_class *apply = switch_config_apply_class(sc);
+    if (!apply->port_stats) {
+        *errp = vf_xasprintf("port statistics are not available yet: "
+                             "vfabd runs without a datapath (apply class "
+                             "'%s')",
+                             apply->name);
+        return -ENOTSUP;
+    }
+    return apply->port_stats(switch_config_apply_aux(sc), br, resultp, errp);
+}
+
+void
+switch_cmds_register(struct switch_config *sc)
+{
+    VF_VERIFY(!ctl_command_register("bridge/add", "BRIDGE", 1, 1,
+                                    bridge_add_cmd, sc));
+    VF_VERIFY(!ctl_command_register("bridge/remove", "BRIDGE", 1, 1,
+                                    bridge_remove_cmd, sc));
+    VF_VERIFY(!ctl_command_register_opts(
+        "port/add",
+        "BRIDGE PORT {type: tap|afpacket|patch|dummy, vlan, trunks, mac, "
+        "ip, quota, peer}",
+        2, 2, port_add_options, port_add_cmd, sc));
+    VF_VERIFY(!ctl_command_register("port/remove", "BRIDGE PORT", 2, 2,
+                                    port_remove_cmd, sc));
+    VF_VERIFY(!ctl_command_register("switch/show", "[BRIDGE]", 0, 1,
+                                    show_cmd, sc));
+    VF_VERIFY(!ctl_command_register("flow/add", "BRIDGE RULE", 2, 2,
+                                    flow_add_cmd, sc));
+    VF_VERIFY(!ctl_command_register("flow/remove", "BRIDGE [MATCH]", 1, 2,
+                                    flow_remove_cmd, sc));
+    VF_VERIFY(!ctl_command_register("flow/dump", "BRIDGE", 1, 1,
+                                    flow_dump_cmd, sc));
+    VF_VERIFY(!ctl_command_register("fdb/show", "BRIDGE", 1, 1, fdb_show_cmd,
+                                    sc));
+    VF_VERIFY(!ctl_command_register("port/stats", "BRIDGE", 1, 1,
+                                    port_stats_cmd, sc));
+}

@@ -1,0 +1,2 @@
+vfab_unit_test(mac-table vfab_bridge)
+vfab_unit_test(vnic vfab_bridge)

@@ -1,0 +1,1 @@
+vfab_unit_test(dp vfab_dp jansson)

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of the policy part (src/lib/policy): model, translations,
+# store, REST handlers, the agent's translation cache and client.
+vfab_unit_test(model vfab_policy)
+if(TARGET vfab_policy_server)
+  foreach(t xlate store-sqlite policy-api)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test-${t}.c)
+      vfab_unit_test(${t} vfab_policy_server)
+    endif()
+  endforeach()
+endif()
+if(TARGET vfab_policy_client)
+  foreach(t policy-cache policy-client)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test-${t}.c)
+      vfab_unit_test(${t} vfab_policy_client vfab_policy_server)
+    endif()
+  endforeach()
+endif()
+if(TARGET test-policy-client)
+  pkg_check_modules(TEST_MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+  target_link_libraries(test-policy-client PRIVATE PkgConfig::TEST_MHD)
+endif()
