@@ -546,17 +546,30 @@ static const struct opt_spec port_opts[] = {
     {"ip", OPT_STRING_LIST, 0, 0, false, "ADDRESS,..."},
     {"quota", OPT_INT, 1, 16777216, false, "BUFFERS"},
     {"peer", OPT_STRING, 0, 0, false, "PORT"},
+    {"vnic", OPT_STRING, 0, 0, false, "NAME"},
+    {NULL, OPT_STRING, 0, 0, false, NULL},
+};
+
+static const struct opt_spec br_opts[] = {
+    {"fabric", OPT_STRING, 0, 0, false, "vxlan|geneve"},
+    {"underlay", OPT_STRING, 0, 0, false, "A.B.C.D/N"},
+    {"gateway", OPT_STRING, 0, 0, false, "A.B.C.D"},
+    {"uplink", OPT_STRING, 0, 0, false, "PORT"},
+    {"mtu", OPT_INT, 576, 9000, false, "BYTES"},
     {NULL, OPT_STRING, 0, 0, false, NULL},
 };
 
 static const struct switch_cmd add_br = {
-    "add-br", "bridge/add", "BRIDGE", 1, 1, NULL, NULL};
+    "add-br", "bridge/add",
+    "BRIDGE [fabric=vxlan|geneve underlay=A.B.C.D/N uplink=PORT "
+    "[gateway=A.B.C.D] [mtu=N]]",
+    1, 1, br_opts, NULL};
 static const struct switch_cmd del_br = {
     "del-br", "bridge/remove", "BRIDGE", 1, 1, NULL, NULL};
 static const struct switch_cmd add_port = {
     "add-port", "port/add",
     "BRIDGE PORT type=tap|afpacket|patch|dummy [vlan=N] [trunks=N,M] "
-    "[mac=MAC] [ip=ADDR,...] [quota=N] [peer=PORT]",
+    "[mac=MAC] [ip=ADDR,...] [quota=N] [peer=PORT] [vnic=NAME]",
     2, 2, port_opts, NULL};
 static const struct switch_cmd del_port = {
     "del-port", "port/remove", "BRIDGE PORT", 2, 2, NULL, NULL};

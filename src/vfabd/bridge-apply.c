@@ -18,6 +18,7 @@
 
 #include "cls/cls-text.h"
 #include "dp/dp.h"
+#include "fabric-agent.h"
 #include "switch-config.h"
 #include "util/buf.h"
 
@@ -29,21 +30,54 @@ struct flow_handle {
 };
 
 static int
-ba_bridge_add(void *aux, struct sw_bridge *br, char **errp)
+ba_bridge_check(void *aux_, const json_t *options, char **errp)
 {
-    struct dp_bridge *b = dp_bridge_add(aux, br->name, errp);
+    struct bridge_apply *aux = aux_;
+    struct fabric_options fo;
+    int rc = fabric_options_parse(options, &fo, errp);
+    if (!rc && fo.fabric && !aux->fabric) {
+        *errp = vf_xstrdup("a fabric bridge needs vfabd started with "
+                           "--fabric-server, --fabric-host and "
+                           "--fabric-token-file");
+        rc = -EINVAL;
+    }
+    return rc;
+}
+
+static int
+ba_bridge_add(void *aux_, struct sw_bridge *br, char **errp)
+{
+    struct bridge_apply *aux = aux_;
+    struct fabric_options fo;
+    if (fabric_options_parse(br->options, &fo, errp)) {
+        return -EINVAL;
+    }
+    struct dp_bridge *b = dp_bridge_add(aux->dp, br->name, errp);
     if (!b) {
         return -EINVAL;
+    }
+    if (fo.fabric) {
+        int rc = aux->fabric ? fabric_agent_attach(aux->fabric, b, &fo, errp)
+                             : -EINVAL;
+        if (rc) {
+            if (!aux->fabric) {
+                *errp = vf_xstrdup("no fabric agent (see --fabric-server)");
+            }
+            dp_bridge_remove(aux->dp, b);
+            return rc;
+        }
     }
     br->dp = b;
     return 0;
 }
 
 static void
-ba_bridge_remove(void *aux, struct sw_bridge *br)
+ba_bridge_remove(void *aux_, struct sw_bridge *br)
 {
+    struct bridge_apply *aux = aux_;
     if (br->dp) {
-        dp_bridge_remove(aux, br->dp);
+        fabric_agent_detach(aux->fabric, br->dp);
+        dp_bridge_remove(aux->dp, br->dp);
         br->dp = NULL;
     }
 }
@@ -119,20 +153,23 @@ ba_port_add(void *aux, struct sw_bridge *br, struct sw_port *port,
     if (rc) {
         return rc;
     }
-    struct dp_port *p = dp_port_add(aux, br->dp, &cfg, errp);
+    struct bridge_apply *ba = aux;
+    struct dp_port *p = dp_port_add(ba->dp, br->dp, &cfg, errp);
     if (!p) {
         return -EINVAL;
     }
     port->dp = p;
+    fabric_agent_port_added(ba->fabric, br->dp, p, o->vnic);
     return 0;
 }
 
 static void
 ba_port_remove(void *aux, struct sw_bridge *br, struct sw_port *port)
 {
-    (void) br;
+    struct bridge_apply *ba = aux;
     if (port->dp) {
-        dp_port_remove(aux, port->dp);
+        fabric_agent_port_removed(ba->fabric, br->dp, port->dp);
+        dp_port_remove(ba->dp, port->dp);
         port->dp = NULL;
     }
 }
@@ -204,8 +241,7 @@ static int
 ba_flow_add(void *aux, struct sw_bridge *br, struct sw_flow *flow,
             char **errp)
 {
-    struct dp *dp = aux;
-    (void) dp;
+    (void) aux;
     struct cls_rule_spec spec;
     int rc = parse_rule(br, flow->rule, &spec, errp);
     if (rc) {
@@ -306,6 +342,7 @@ ba_port_stats(void *aux, const struct sw_bridge *br, json_t **resultp,
 
 const struct switch_apply_class bridge_apply_class = {
     .name = "bridge",
+    .bridge_check = ba_bridge_check,
     .bridge_add = ba_bridge_add,
     .bridge_remove = ba_bridge_remove,
     .port_add = ba_port_add,

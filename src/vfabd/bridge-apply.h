@@ -10,8 +10,14 @@
 #include "switch-apply.h"
 
 struct dp;
+struct fabric_agent;
 
-/* The class; its 'aux' is the struct dp. */
+/* What the class works on (its 'aux'). */
+struct bridge_apply {
+    struct dp *dp;
+    struct fabric_agent *fabric;     /* NULL: no fabric bridges allowed. */
+};
+
 extern const struct switch_apply_class bridge_apply_class;
 
 #endif /* bridge-apply.h */

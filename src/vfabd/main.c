@@ -32,6 +32,7 @@
 #include "ctl/ctl-server.h"
 #include "daemon.h"
 #include "dp/dp.h"
+#include "fabric-agent.h"
 #include "switch-cmds.h"
 #include "switch-config.h"
 #include "util/buf.h"
@@ -54,6 +55,9 @@ struct options {
     bool use_syslog;
     bool test_hooks;
     uint32_t busy_poll_us;          /* --busy-poll. */
+    const char *fabric_server;      /* --fabric-server URL. */
+    const char *fabric_host;        /* --fabric-host NAME. */
+    const char *fabric_token_file;  /* --fabric-token-file PATH. */
     const char *levels[32];         /* --log-level arguments. */
     size_t n_levels;
 };
@@ -76,6 +80,9 @@ usage(FILE *f)
             "      --syslog           log to syslog instead of stderr\n"
             "      --log-file PATH    log to PATH (reopened on SIGHUP)\n"
             "  -p, --pidfile PATH     write the pid to PATH\n"
+            "      --fabric-server URL        vfab-policyd for fabric bridges\n"
+            "      --fabric-host NAME         this host's name in the model\n"
+            "      --fabric-token-file PATH   this host's token\n"
             "      --busy-poll US     datapath spins US microseconds before "
             "sleeping\n"
             "                         (lower latency, burns CPU; default 0)\n"
@@ -119,7 +126,8 @@ apply_log_level(const char *spec)
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_SYSLOG = 256, OPT_LOG_FILE, OPT_TEST_HOOKS, OPT_BUSY_POLL };
+    enum { OPT_SYSLOG = 256, OPT_LOG_FILE, OPT_TEST_HOOKS, OPT_BUSY_POLL,
+           OPT_FAB_SERVER, OPT_FAB_HOST, OPT_FAB_TOKEN };
     static const struct option long_opts[] = {
         {"socket", required_argument, NULL, 's'},
         {"db", required_argument, NULL, 'd'},
@@ -129,6 +137,9 @@ parse_options(int argc, char **argv, struct options *o)
         {"pidfile", required_argument, NULL, 'p'},
         {"test-hooks", no_argument, NULL, OPT_TEST_HOOKS},
         {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
+        {"fabric-server", required_argument, NULL, OPT_FAB_SERVER},
+        {"fabric-host", required_argument, NULL, OPT_FAB_HOST},
+        {"fabric-token-file", required_argument, NULL, OPT_FAB_TOKEN},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -162,6 +173,15 @@ parse_options(int argc, char **argv, struct options *o)
         case OPT_TEST_HOOKS:
             o->test_hooks = true;
             break;
+        case OPT_FAB_SERVER:
+            o->fabric_server = optarg;
+            break;
+        case OPT_FAB_HOST:
+            o->fabric_host = optarg;
+            break;
+        case OPT_FAB_TOKEN:
+            o->fabric_token_file = optarg;
+            break;
         case OPT_BUSY_POLL: {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -194,11 +214,43 @@ parse_options(int argc, char **argv, struct options *o)
                         "other\n");
         return 1;
     }
+    if ((o->fabric_server || o->fabric_host || o->fabric_token_file)
+        && !(o->fabric_server && o->fabric_host && o->fabric_token_file)) {
+        fprintf(stderr, "vfabd: --fabric-server, --fabric-host and "
+                        "--fabric-token-file go together\n");
+        return 1;
+    }
     if (!*o->socket_path || !*o->db_path) {
         fprintf(stderr, "vfabd: --socket and --db need a path\n");
         return 1;
     }
     return -1;
+}
+
+/* Reads a token file (first line, whitespace trimmed).  NULL with
+ * '*errp' on failure. */
+static char *
+read_token_file(const char *path, char **errp)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *errp = vf_xasprintf("--fabric-token-file %s: %s", path,
+                             strerror(errno));
+        return NULL;
+    }
+    char buf[512];
+    char *line = fgets(buf, sizeof buf, f);
+    fclose(f);
+    if (!line) {
+        *errp = vf_xasprintf("--fabric-token-file %s: empty", path);
+        return NULL;
+    }
+    buf[strcspn(buf, " \t\r\n")] = '\0';
+    if (!buf[0]) {
+        *errp = vf_xasprintf("--fabric-token-file %s: empty", path);
+        return NULL;
+    }
+    return vf_xstrdup(buf);
 }
 
 /* A start-up failure: one clear line on the terminal ("vfabd: ..."), and
@@ -239,10 +291,29 @@ run_loop(struct ctl_server *server, struct daemon_signals *sig,
         }
         ctl_server_run(server);
         dp_run(d->dp);
+        if (d->fabric) {
+            fabric_agent_run(d->fabric, vf_clock_now(&d->clock));
+        }
 
         daemon_signals_wait(sig, &loop);
         ctl_server_wait(server, &loop);
         vf_poll_timer_wait(&loop, dp_wait_ms(d->dp));
+        if (d->fabric) {
+            struct pollfd fds[16];
+            int64_t now2 = vf_clock_now(&d->clock), deadline = INT64_MAX;
+            size_t n = fabric_agent_wait(d->fabric, fds, 16, now2, &deadline);
+            for (size_t i = 0; i < n && i < 16; i++) {
+                vf_poll_fd_wait(&loop, fds[i].fd, fds[i].events);
+            }
+            if (deadline != INT64_MAX) {
+                /* The agent's deadline is on the daemon's (warpable)
+                 * clock; poll sleeps in real time. */
+                vf_poll_timer_wait(&loop, deadline <= now2
+                                              ? 0
+                                              : (deadline - now2) / 1000000
+                                                    + 1);
+            }
+        }
         int rc = vf_poll_block(&loop);
         if (rc < 0) {
             VF_LOG_ERR_RL(vfabd, "poll: %s", strerror(-rc));
@@ -306,7 +377,26 @@ main(int argc, char **argv)
         err = NULL;
         goto out;
     }
-    d.sc = switch_config_create(d.db, &bridge_apply_class, d.dp);
+    if (o.fabric_server) {
+        char *token = read_token_file(o.fabric_token_file, &err);
+        if (!token) {
+            fatal_msg(&o, saved_stderr, err);
+            goto out;
+        }
+        struct fabric_agent_config fc = {
+            .server_url = o.fabric_server, .host = o.fabric_host,
+            .token = token, .dp = d.dp,
+        };
+        d.fabric = fabric_agent_create(&fc, &err);
+        free(token);
+        if (!d.fabric) {
+            fatal_msg(&o, saved_stderr, err);
+            goto out;
+        }
+        fabric_agent_register_commands(d.fabric);
+    }
+    struct bridge_apply ba = {d.dp, d.fabric};
+    d.sc = switch_config_create(d.db, &bridge_apply_class, &ba);
     if (switch_config_load(d.sc, &err)) {
         fatal_msg(&o, saved_stderr, err);
         goto out;
@@ -333,6 +423,7 @@ out:
     free(err);
     ctl_server_destroy(server);     /* Removes the socket first. */
     switch_config_destroy(d.sc);
+    fabric_agent_destroy(d.fabric);
     dp_destroy(d.dp);
     if (rcu_registered) {
         vf_rcu_barrier();

@@ -45,6 +45,10 @@ struct sw_port;
 struct switch_apply_class {
     const char *name;               /* "model", "bridge", ... (logs). */
 
+    /* Checks bridge options (a JSON object, never NULL) before anything
+     * is written.  NULL: only {} is accepted. */
+    int (*bridge_check)(void *aux, const json_t *options, char **errp);
+
     int (*bridge_add)(void *aux, struct sw_bridge *br, char **errp);
     void (*bridge_remove)(void *aux, struct sw_bridge *br);
 

@@ -34,7 +34,17 @@ bridge_add_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
                char **errp)
 {
     struct switch_config *sc = sc_;
-    int rc = switch_config_add_bridge(sc, req->args[0], errp);
+    json_t *opts = json_object();
+    static const char *const keys[] = {"fabric", "underlay", "gateway",
+                                       "uplink", "mtu"};
+    for (size_t i = 0; i < VF_ARRAY_SIZE(keys); i++) {
+        const json_t *v = ctl_request_opt(req, keys[i]);
+        if (v) {
+            json_object_set(opts, keys[i], (json_t *) v);
+        }
+    }
+    int rc = switch_config_add_bridge(sc, req->args[0], opts, errp);
+    json_decref(opts);
     if (!rc) {
         *resultp = json_pack("{s:s}", "bridge", req->args[0]);
     }
@@ -65,6 +75,16 @@ static const struct ctl_option port_add_options[] = {
     {.name = "ip", .type = CTL_OPT_STRING_LIST},
     {.name = "quota", .type = CTL_OPT_INT, .min = 1, .max = SW_MAX_QUOTA},
     {.name = "peer", .type = CTL_OPT_STRING},
+    {.name = "vnic", .type = CTL_OPT_STRING},
+    {.name = NULL},
+};
+
+static const struct ctl_option bridge_add_options[] = {
+    {.name = "fabric", .type = CTL_OPT_STRING},
+    {.name = "underlay", .type = CTL_OPT_STRING},
+    {.name = "gateway", .type = CTL_OPT_STRING},
+    {.name = "uplink", .type = CTL_OPT_STRING},
+    {.name = "mtu", .type = CTL_OPT_INT, .min = 576, .max = 9000},
     {.name = NULL},
 };
 
@@ -231,14 +251,17 @@ port_stats_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
 void
 switch_cmds_register(struct switch_config *sc)
 {
-    VF_VERIFY(!ctl_command_register("bridge/add", "BRIDGE", 1, 1,
-                                    bridge_add_cmd, sc));
+    VF_VERIFY(!ctl_command_register_opts(
+        "bridge/add",
+        "BRIDGE {fabric: vxlan|geneve, underlay: A.B.C.D/N, gateway, "
+        "uplink: PORT, mtu}",
+        1, 1, bridge_add_options, bridge_add_cmd, sc));
     VF_VERIFY(!ctl_command_register("bridge/remove", "BRIDGE", 1, 1,
                                     bridge_remove_cmd, sc));
     VF_VERIFY(!ctl_command_register_opts(
         "port/add",
         "BRIDGE PORT {type: tap|afpacket|patch|dummy, vlan, trunks, mac, "
-        "ip, quota, peer}",
+        "ip, quota, peer, vnic}",
         2, 2, port_add_options, port_add_cmd, sc));
     VF_VERIFY(!ctl_command_register("port/remove", "BRIDGE PORT", 2, 2,
                                     port_remove_cmd, sc));

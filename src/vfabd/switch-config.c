@@ -24,6 +24,7 @@
 #include "switch-config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,26 @@ parse_option(enum sw_port_kind kind, const char *key, const json_t *v,
         }
         opts->quota = (uint32_t) json_integer_value(v);
         return 0;
+    } else if (!strcmp(key, "vnic")) {
+        const char *name = json_string_value(v);
+        size_t len = name ? strlen(name) : 0;
+        bool ok = len >= 1 && len < sizeof opts->vnic
+                  && (isalnum((unsigned char) name[0]));
+        for (size_t i = 0; ok && i < len; i++) {
+            ok = isalnum((unsigned char) name[i]) || strchr("_.-", name[i]);
+        }
+        if (!ok) {
+            *errp = vf_xstrdup("vnic must be a VNIC name of vfab-policyd "
+                               "(1-63 of A-Z a-z 0-9 _ . -, starting with "
+                               "a letter or digit)");
+            return -EINVAL;
+        }
+        if (kind != SW_PORT_TAP) {
+            *errp = vf_xstrdup("option 'vnic' is only valid for tap ports");
+            return -EINVAL;
+        }
+        strcpy(opts->vnic, name);
+        return 0;
     } else if (!strcmp(key, "peer")) {
         if (kind != SW_PORT_PATCH) {
             *errp = vf_xstrdup("option 'peer' is only valid for patch "
@@ -291,7 +312,7 @@ parse_option(enum sw_port_kind kind, const char *key, const json_t *v,
         return rc;
     }
     *errp = vf_xasprintf("unknown port option '%.64s' (valid: vlan, trunks, "
-                         "mac, ip, quota, peer)", key);
+                         "mac, ip, quota, peer, vnic)", key);
     return -EINVAL;
 }
 
@@ -369,6 +390,9 @@ sw_port_options_to_json(const struct sw_port_options *opts)
     if (opts->peer[0]) {
         json_object_set_new(j, "peer", json_string(opts->peer));
     }
+    if (opts->vnic[0]) {
+        json_object_set_new(j, "vnic", json_string(opts->vnic));
+    }
     return j;
 }
 
@@ -431,6 +455,7 @@ bridge_free(struct sw_bridge *br)
         free(br->ports);
         free(br->flows);
         free(br->error);
+        json_decref(br->options);
         free(br);
     }
 }
@@ -588,28 +613,57 @@ bridge_link_flow(struct sw_bridge *br, struct sw_flow *flow)
 
 /* Operations. */
 
+/* Validates bridge options through the apply class. */
+static int
+bridge_options_check(const struct switch_config *sc, const json_t *options,
+                     char **errp)
+{
+    if (!json_is_object(options)) {
+        *errp = vf_xstrdup("bridge options must be a JSON object");
+        return -EINVAL;
+    }
+    if (sc->apply->bridge_check) {
+        return sc->apply->bridge_check(sc->aux, options, errp);
+    }
+    if (json_object_size(options)) {
+        *errp = vf_xstrdup("this datapath takes no bridge options");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int
 switch_config_add_bridge(struct switch_config *sc, const char *name,
-                         char **errp)
+                         const json_t *options, char **errp)
 {
     int rc = sw_name_check("bridge", name, errp);
     if (rc) {
         return rc;
     }
+    json_t *opts = options ? json_deep_copy(options) : json_object();
+    rc = bridge_options_check(sc, opts, errp);
+    if (rc) {
+        json_decref(opts);
+        return rc;
+    }
     if (switch_config_find_bridge(sc, name)) {
         *errp = vf_xasprintf("bridge %s already exists", name);
+        json_decref(opts);
         return -EEXIST;
     }
     if (sc->n_bridges >= SW_MAX_BRIDGES) {
         *errp = vf_xasprintf("cannot add bridge %s: the limit of %d bridges "
                              "is reached", name, SW_MAX_BRIDGES);
+        json_decref(opts);
         return -ENOSPC;
     }
 
     struct sw_bridge *br = vf_xcalloc(1, sizeof *br);
     strcpy(br->name, name);
     br->next_seq = 1;
-    struct config_db_bridge rec = {.name = name, .options = "{}"};
+    br->options = opts;
+    char *opts_text = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
+    struct config_db_bridge rec = {.name = name, .options = opts_text};
     bool applied = false;
     rc = config_db_begin(sc->db, errp);
     if (rc) {
@@ -632,6 +686,7 @@ switch_config_add_bridge(struct switch_config *sc, const char *name,
     }
     ptr_insert((void ***) &sc->bridges, &sc->n_bridges, sc->n_bridges, br);
     VF_LOG_INFO(switch_config, "added bridge %s", name);
+    free(opts_text);
     return 0;
 
 err:
@@ -640,6 +695,7 @@ err:
     }
     config_db_rollback(sc->db);
     bridge_free(br);
+    free(opts_text);
     return rc;
 }
 
@@ -1029,9 +1085,19 @@ load_bridge(void *aux, const struct config_db_bridge *rec, char **errp)
         free(err);
         return -EINVAL;
     }
+    json_error_t jerr;
+    json_t *opts = json_loads(rec->options ? rec->options : "{}", 0, &jerr);
+    if (!opts || bridge_options_check(sc, opts, &err)) {
+        *errp = vf_xasprintf("stored bridge '%.40s': bad options: %s",
+                             rec->name, err ? err : jerr.text);
+        free(err);
+        json_decref(opts);
+        return -EINVAL;
+    }
     struct sw_bridge *br = vf_xcalloc(1, sizeof *br);
     strcpy(br->name, rec->name);
     br->next_seq = 1;
+    br->options = opts;
     if (sc->apply->bridge_add && sc->apply->bridge_add(sc->aux, br, &err)) {
         VF_LOG_ERR(switch_config, "bridge %s: %s", br->name, err);
         br->error = err;
@@ -1182,6 +1248,9 @@ sw_bridge_to_json(const struct sw_bridge *br, bool with_flows)
     }
     json_t *j = json_pack("{s:s, s:o, s:I}", "name", br->name, "ports",
                           ports, "n_flows", (json_int_t) br->n_flows);
+    if (br->options && json_object_size(br->options)) {
+        json_object_set(j, "options", br->options);
+    }
     if (with_flows) {
         json_t *flows = json_array();
         for (size_t i = 0; i < br->n_flows; i++) {

@@ -74,6 +74,8 @@ struct sw_port_options {
     struct sw_ip *ips;              /* Unique, not multicast/unspecified. */
     uint32_t quota;                 /* Buffers, 0: the default. */
     char peer[SW_NAME_MAX + 1];     /* patch only: the other end. */
+    char vnic[64];                  /* tap on a fabric bridge: the VNIC's
+                                     * name in vfab-policyd, or "". */
 };
 
 struct sw_bridge;
@@ -105,6 +107,9 @@ struct sw_bridge {
     uint64_t next_seq;
     char *error;                    /* Refused at start-up, or NULL. */
     void *dp;                       /* The apply class's object. */
+    json_t *options;                /* Bridge options ({} if none), as
+                                     * the apply class's bridge_check
+                                     * accepted them. */
 };
 
 struct switch_config;
@@ -131,7 +136,7 @@ int switch_config_load(struct switch_config *sc, char **errp);
  *   or port; -ENOSPC a limit; -EIO the database failed; or the apply
  *   class's error. */
 int switch_config_add_bridge(struct switch_config *sc, const char *name,
-                             char **errp);
+                             const json_t *options, char **errp);
 int switch_config_remove_bridge(struct switch_config *sc, const char *name,
                                 size_t *n_ports, size_t *n_flows,
                                 char **errp);

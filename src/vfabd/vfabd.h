@@ -24,6 +24,7 @@
 
 struct config_db;
 struct dp;
+struct fabric_agent;
 struct switch_config;
 
 #define VFABD_DEFAULT_SOCKET "/run/vfab/vfabd.sock"
@@ -36,6 +37,7 @@ struct vfabd {
     struct config_db *db;           /* ctl */
     struct switch_config *sc;       /* ctl */
     struct dp *dp;                  /* ctl: the datapath (dp/dp.h). */
+    struct fabric_agent *fabric;    /* ctl: NULL without a policy server. */
     bool test_hooks;                /* const: --test-hooks given. */
 };
 

@@ -196,7 +196,8 @@ def main():
     assert st == 410 and j["field"] == "since", (st, j)
     assert j["oldest"] > old + 1
     st, j = changes(j["oldest"] - 1)
-    assert st == 200 and len(j["changes"]) == RETENTION, (st, len(j["changes"]))
+    assert st == 200 and len(j["changes"]) == RETENTION, \
+        (st, len(j["changes"]))
     st, j = changes(version() + 5)
     assert st == 410 and j["field"] == "since"
 

@@ -18,6 +18,17 @@ vf_ns_add v2
 T1=${VF_P}t1
 T2=${VF_P}t2
 
+# Bad configurations: precise errors, nothing left behind.
+vf_expect_fail vf_in sw "$PW_BIN" "tap:${VF_P}x" "afpacket:${VF_P}none"
+grep -q "port ${VF_P}none: interface '${VF_P}none' does not exist" \
+    "$VF_TMP/expect_fail.out" || { cat "$VF_TMP/expect_fail.out" >&2;
+    vf_fail "no precise error for a missing device"; }
+vf_in sw ip link show "${VF_P}x" >/dev/null 2>&1 && vf_fail "TAP left behind"
+vf_expect_fail vf_in sw "$PW_BIN" "tap:${VF_P}0123456789abc" "tap:$T2"
+grep -q "port name .* is too long (.* bytes; at most 15)" \
+    "$VF_TMP/expect_fail.out" \
+    || vf_fail "no precise error for a long name"
+
 pw_start sw "tap:$T1" "tap:$T2"
 vm_up v1 "$T1" 10.91.0.1/24 fd91::1/64
 vm_up v2 "$T2" 10.91.0.2/24 fd91::2/64

@@ -25,13 +25,16 @@
 #define KEY_SCALE 1
 #endif
 
-static bool generic_lookup;     /* Set by the differential tests. */
+/* Lookup variants, set by the differential tests. */
+static bool generic_lookup;
+static bool pipeline_always;
 
 static struct cls *
 new_cls(unsigned int n_tables)
 {
     struct cls_config cfg = {.n_tables = n_tables, .seed = 42,
-                             .generic_lookup = generic_lookup};
+                             .generic_lookup = generic_lookup,
+                             .pipeline_always = pipeline_always};
     struct cls *cls = cls_create(&cfg);
     VF_VERIFY(cls);
     return cls;
@@ -423,7 +426,11 @@ diff_add_random(struct diff *d)
         s.cookie = d->next_cookie++;
         s.actions[0].arg = (uint32_t) s.cookie;
     } else {
-        gen_spec(&d->rng, &s, table, d->next_cookie++, d->narrow);
+        /* No catch-all rules in table 0, so that it also has misses. */
+        do {
+            gen_spec(&d->rng, &s, table, d->next_cookie, d->narrow);
+        } while (!table && cls_match_is_catchall(&s.match));
+        d->next_cookie++;
     }
     cls_match_normalize(&s.match);
     diff_add_spec(d, &s);
@@ -442,8 +449,9 @@ diff_remove_random(struct diff *d)
     *s = d->specs[--d->n];
 }
 
-/* Checks 'n_keys' keys (half drawn inside rules) in every table, single
- * and batched.  Returns the number of hits. */
+/* Checks 'n_keys' keys (half drawn inside rules, a quarter from the
+ * rules' universe, a quarter random) in random tables, single and
+ * batched.  Returns the number of hits. */
 static size_t
 diff_check(struct diff *d, size_t n_keys)
 {
@@ -455,12 +463,21 @@ diff_check(struct diff *d, size_t n_keys)
         unsigned int table = gen_r(&d->rng, d->n_tables);
         size_t n = VF_MIN((size_t) CLS_BATCH, n_keys - done);
         for (size_t i = 0; i < n; i++) {
-            if (d->n && gen_r(&d->rng, 2)) {
+            uint32_t kind = gen_r(&d->rng, 4);
+            if (d->n && kind < 2) {
+                /* Inside a rule. */
                 gen_key_in(&d->rng, &d->specs[gen_r(&d->rng,
                                                     (uint32_t) d->n)].match,
                            &keys[i]);
-            } else {
+            } else if (kind == 2) {
+                /* From the rules' universe: hits often. */
                 gen_key(&d->rng, &keys[i], GEN_N_PROTOS);
+            } else {
+                /* Random bits: misses, unless a rule is very broad. */
+                uint64_t *w = flow_key_words_rw(&keys[i]);
+                for (int j = 0; j < FLOW_KEY_N_WORDS; j++) {
+                    w[j] = vf_random_u64(&d->rng);
+                }
             }
             kp[i] = &keys[i];
         }
@@ -496,7 +513,8 @@ run_differential(uint64_t seed, unsigned int n_tables, size_t n_rules,
         diff_add_random(&d);
     }
     size_t hits = diff_check(&d, n_keys);
-    CHECK(hits > n_keys / 4);            /* The test really tests hits. */
+    CHECK(hits > n_keys / 4);            /* Both hits and misses. */
+    CHECK(hits < n_keys - n_keys / 20);
     size_t n_subtables = cls_n_subtables(d.cls, 0);
     CHECK(n_subtables > 20);
     /* Churn: inserts, replacements, deletes, interleaved with lookups. */
@@ -545,14 +563,19 @@ test_differential_wide_priorities(void)
 }
 
 static void
-test_differential_generic_lookup(void)
+test_differential_lookup_variants(void)
 {
-    /* The same with every subtable on the generic (unspecialised) code:
-     * the specialised lookups' twin (STYLE.md P10). */
+    /* The same with every subtable on the generic (unspecialised) code,
+     * the specialised lookups' twin (STYLE.md P10), and with the batch
+     * pipeline for every subtable (the rule sets here are small enough
+     * for the direct path otherwise). */
     test_rcu_thread();
-    generic_lookup = true;
-    run_differential(21, 2, 700, 300000 / KEY_SCALE, false);
-    generic_lookup = false;
+    for (int v = 1; v < 4; v++) {
+        generic_lookup = v & 1;
+        pipeline_always = v & 2;
+        run_differential(20 + v, 2, 700, 300000 / KEY_SCALE, false);
+    }
+    generic_lookup = pipeline_always = false;
 }
 
 static void
@@ -561,7 +584,9 @@ test_differential_large(void)
     /* Few keys, many rules: big subtables, htab growth and overflow. */
     test_rcu_thread();
     struct diff d;
+    pipeline_always = true;
     diff_init(&d, 77, 1, false);
+    pipeline_always = false;
     for (int i = 0; i < 20000; i++) {
         diff_add_random(&d);
     }
@@ -659,27 +684,39 @@ test_concurrent_readers(void)
     struct conc *c = vf_xcalloc(1, sizeof *c);
     struct vf_random rng;
     vf_random_init(&rng, 2024);
+    pipeline_always = true;     /* Batches pipelined, singles scalar. */
     c->cls = new_cls(1);
+    pipeline_always = false;
     struct cls_linear *lin = cls_linear_create();
     enum { N_STABLE = 400, N_POOL = 600 };
     struct cls_rule_spec *stable = vf_xcalloc(N_STABLE, sizeof *stable);
     for (size_t i = 0; i < N_STABLE; i++) {
-        gen_spec(&rng, &stable[i], 0, i + 1, false);
+        do {
+            gen_spec(&rng, &stable[i], 0, i + 1, false);
+        } while (cls_match_is_catchall(&stable[i].match));
         cls_match_normalize(&stable[i].match);
         VF_VERIFY(cls_add(c->cls, &stable[i], 0, NULL, NULL) >= 0);
         cls_linear_add(lin, 0, &stable[i].match, stable[i].priority, i + 1);
     }
+    size_t n_misses = 0;
     for (size_t k = 0; k < CONC_KEYS; k++) {
-        if (k % 2) {
+        if (k % 3 == 0) {
             gen_key_in(&rng, &stable[gen_r(&rng, N_STABLE)].match,
                        &c->keys[k]);
-        } else {
+        } else if (k % 3 == 1) {
             gen_key(&rng, &c->keys[k], GEN_N_PROTOS);
+        } else {
+            uint64_t *w = flow_key_words_rw(&c->keys[k]);
+            for (int j = 0; j < FLOW_KEY_N_WORDS; j++) {
+                w[j] = vf_random_u64(&rng);
+            }
         }
         uint64_t want = 0;
         cls_linear_lookup(lin, 0, &c->keys[k], &want);
         c->want[k] = want;
+        n_misses += !want;
     }
+    CHECK(n_misses > CONC_KEYS / 10 && n_misses < CONC_KEYS / 2);
     cls_linear_destroy(lin);
     /* The churn pool: random rules and lower-priority twins of S. */
     struct cls_rule_spec *pool = vf_xcalloc(N_POOL, sizeof *pool);
@@ -710,7 +747,7 @@ test_concurrent_readers(void)
     pthread_t reader;
     pthread_create(&reader, NULL, conc_reader, c);
     struct action a;
-    for (int op = 0; op < 60000; op++) {
+    for (int op = 0; op < 150000; op++) {
         size_t i = gen_r(&rng, (uint32_t) n_pool);
         struct cls_rule_spec *s = &pool[i];
         switch (gen_r(&rng, 4)) {
@@ -766,7 +803,7 @@ static const struct test_case cases[] = {
     TEST(test_expire),
     TEST(test_differential_narrow_priorities),
     TEST(test_differential_wide_priorities),
-    TEST(test_differential_generic_lookup),
+    TEST(test_differential_lookup_variants),
     TEST(test_differential_large),
     TEST(test_concurrent_readers),
 };

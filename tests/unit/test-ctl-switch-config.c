@@ -341,12 +341,12 @@ test_operations_and_persistence(void)
     char *err = NULL;
     env_open(&e, true);
 
-    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", &err), 0);
-    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br1", &err), 0);
-    EXPECT_FAIL(switch_config_add_bridge(e.sc, "br0", &err), -EEXIST,
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", NULL, &err), 0);
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br1", NULL, &err), 0);
+    EXPECT_FAIL(switch_config_add_bridge(e.sc, "br0", NULL, &err), -EEXIST,
                 "bridge br0 already exists");
     err = NULL;
-    EXPECT_FAIL(switch_config_add_bridge(e.sc, "bad name", &err), -EINVAL,
+    EXPECT_FAIL(switch_config_add_bridge(e.sc, "bad name", NULL, &err), -EINVAL,
                 "invalid character ' '");
     err = NULL;
 
@@ -499,7 +499,7 @@ check_atomic(struct env *e, op_fn *op)
 static int
 op_add_bridge(struct switch_config *sc, char **errp)
 {
-    return switch_config_add_bridge(sc, "brx", errp);
+    return switch_config_add_bridge(sc, "brx", NULL, errp);
 }
 
 static int
@@ -544,7 +544,7 @@ test_atomic_under_db_failures(void)
     char *err = NULL;
     uint64_t seq;
     env_open(&e, true);
-    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", &err), 0);
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", NULL, &err), 0);
     CHECK_EQ_I(add_port(e.sc, "br0", "p1", "tap", "{}", &err), 0);
     CHECK_EQ_I(add_port(e.sc, "br0", "p2", "tap", "{}", &err), 0);
     for (int i = 0; i < 3; i++) {
@@ -573,12 +573,12 @@ test_apply_refusals_and_order(void)
     uint64_t seq;
     env_open(&e, true);
     e.dp.refuse = "bridge_add";
-    EXPECT_FAIL(switch_config_add_bridge(e.sc, "br0", &err), -EBUSY,
+    EXPECT_FAIL(switch_config_add_bridge(e.sc, "br0", NULL, &err), -EBUSY,
                 "datapath refused br0");
     err = NULL;
     CHECK(!switch_config_find_bridge(e.sc, "br0"));
     e.dp.refuse = NULL;
-    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", &err), 0);
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", NULL, &err), 0);
 
     e.dp.refuse = "port_add";
     EXPECT_FAIL(add_port(e.sc, "br0", "p1", "tap", "{}", &err), -EBUSY,
@@ -619,7 +619,7 @@ test_apply_refusals_and_order(void)
                                       "-bridge_add:br0 ");
 
     /* At start-up a refused port stays configured with its error. */
-    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", &err), 0);
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", NULL, &err), 0);
     CHECK_EQ_I(add_port(e.sc, "br0", "p1", "tap", "{}", &err), 0);
     env_close(&e, false);
     e.dp.refuse = "port_add";
@@ -640,7 +640,7 @@ test_invalid_stored_records(void)
     struct env e;
     char *err = NULL;
     env_open(&e, true);
-    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", &err), 0);
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", NULL, &err), 0);
     env_close(&e, false);
 
     /* Somebody edits the file by hand. */

@@ -242,6 +242,8 @@ struct stress {
     _Atomic uint32_t sent;
     _Atomic bool done;
     uint32_t received;
+    uint32_t wakeups;            /* epoll_wait() returned readable. */
+    uint32_t empty_wakeups;      /* ...and there was nothing to read. */
     uint32_t lost_wakeups;
     uint32_t misordered;
 };
@@ -297,7 +299,9 @@ consumer(void *s_)
     struct pkt *pkts[32];
     for (;;) {
         int r = epoll_wait(ep, &ev, 1, 1000);
+        s->wakeups += r == 1;
         int n = port_rx_burst(s->b, cache, pkts, 32);
+        s->empty_wakeups += r == 1 && n == 0;
         if (r == 0 && n > 0) {
             s->lost_wakeups++;   /* Frames were there, the fd was not
                                   * readable. */
@@ -338,8 +342,12 @@ test_two_threads(void)
     pthread_join(tc, NULL);
     struct port_stats st;
     port_get_stats(s.a, &st);
-    printf("  sent %u of %u (%" PRIu64 " dropped on a full ring)\n",
-           atomic_load(&s.sent), STRESS_FRAMES, st.tx_dropped);
+    printf("  sent %u of %u (%" PRIu64 " dropped on a full ring), %u "
+           "wakeups from epoll, %u of them empty\n", atomic_load(&s.sent),
+           STRESS_FRAMES, st.tx_dropped, s.wakeups, s.empty_wakeups);
+    CHECK(s.wakeups > 100);      /* The consumer really slept and woke. */
+    /* A readable eventfd the consumer does not reset makes it spin. */
+    CHECK(s.empty_wakeups < s.wakeups / 10 + 50);
     CHECK_EQ_U(s.received, atomic_load(&s.sent));
     CHECK_EQ_U(st.tx_packets + st.tx_dropped, STRESS_FRAMES);
     CHECK_EQ_U(s.misordered, 0);

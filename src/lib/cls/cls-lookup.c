@@ -27,11 +27,15 @@
  * needed one, so a batch returns exactly what single lookups return
  * (test-cls checks both against the linear reference).
  *
+ * Small subtables (fewer than CLS_DIRECT_BUCKETS buckets) skip the
+ * pipeline: each live key goes through all stages at once ("direct").
+ *
  * Specialisation (STYLE.md P10): the hash and the comparison loop over
  * the subtable's mask words; for masks of 1..8 words the stages are
  * compiled with the count as a constant (unrolled), other masks take the
  * generic loop.  struct cls_config's 'generic_lookup' forces the generic
- * code, and the tests run the differential check both ways. */
+ * code and 'pipeline_always' the pipeline; the tests run the differential
+ * check every way. */
 #include "cls/cls-private.h"
 
 #if defined(__SSE2__)
@@ -39,9 +43,9 @@
 #endif
 
 #define FOR_EACH_BIT(IDX, MAP)                                              \
-    for (uint32_t map__ = (MAP), IDX;                                       \
-         map__ && ((IDX) = (uint32_t) __builtin_ctz(map__), 1);             \
-         map__ &= map__ - 1)
+    for (uint32_t IDX##_map__ = (MAP), IDX;                                 \
+         IDX##_map__ && ((IDX) = (uint32_t) __builtin_ctz(IDX##_map__), 1); \
+         IDX##_map__ &= IDX##_map__ - 1)
 
 /* Bitmap of the slots of 'sigs' whose signature is 'sig'.  The 16-byte
  * block is read without atomics while the writer may change one of its
@@ -142,25 +146,51 @@ struct group {
     const struct cls_node *found[CLS_BATCH];
 };
 
+/* A subtable's mask in locals: the build disables strict aliasing, so
+ * without these copies every store into a stage would make the compiler
+ * reload the mask words for the next key. */
+struct mask_regs {
+    uint64_t mask[8];
+    uint8_t idx[8];
+    uint32_t basis;
+    uint64_t mul;
+};
+
+static VF_ALWAYS_INLINE void
+mask_regs_load(struct mask_regs *r, const struct cls_subtable *st, int n)
+{
+    for (int i = 0; i < n && i < 8; i++) {
+        r->mask[i] = st->mask[i];
+        r->idx[i] = st->idx[i];
+    }
+    r->basis = st->basis;
+    r->mul = st->mul;
+}
+
 static VF_ALWAYS_INLINE uint32_t
-hash_n(const struct cls_subtable *st, const struct flow_key *key, int n)
+hash_n(const struct cls_subtable *st, const struct mask_regs *r,
+       const struct flow_key *key, int n)
 {
     const uint64_t *w = flow_key_words(key);
-    uint32_t h = st->basis;
+    uint32_t h = r->basis;
     for (int i = 0; i < n; i++) {
-        h = cls_hash_step(h, (w[st->idx[i]] & st->mask[i]) * st->mul);
+        uint64_t m = i < 8 ? r->mask[i] : st->mask[i];
+        uint8_t x = i < 8 ? r->idx[i] : st->idx[i];
+        h = cls_hash_step(h, (w[x] & m) * r->mul);
     }
     return cls_hash_final(h);
 }
 
 static VF_ALWAYS_INLINE bool
-matches_n(const struct cls_subtable *st, const struct cls_node *node,
-          const struct flow_key *key, int n)
+matches_n(const struct cls_subtable *st, const struct mask_regs *r,
+          const struct cls_node *node, const struct flow_key *key, int n)
 {
     const uint64_t *w = flow_key_words(key);
     uint64_t diff = 0;
     for (int i = 0; i < n; i++) {
-        diff |= (w[st->idx[i]] & st->mask[i]) ^ node->words[i];
+        uint64_t m = i < 8 ? r->mask[i] : st->mask[i];
+        uint8_t x = i < 8 ? r->idx[i] : st->idx[i];
+        diff |= (w[x] & m) ^ node->words[i];
     }
     return !diff;
 }
@@ -171,26 +201,34 @@ stage_probe_n(struct stage *s, const struct cls_subtable *st,
               const struct flow_key *const keys[], uint32_t live, int n)
 {
     const struct cls_htab *t = cls_st_htab(st);
+    const struct cls_sigs *sigs_base = t->sigs;
+    uint32_t tmask = t->mask;
+    struct mask_regs r;
+    uint32_t have = 0, slow = 0;
+
+    mask_regs_load(&r, st, n);
     s->st = st;
     s->t = t;
-    s->have = 0;
-    s->slow = 0;
     FOR_EACH_BIT (k, live) {
-        s->hashes[k] = hash_n(st, keys[k], n);
-        VF_PREFETCH(&t->sigs[s->hashes[k] & t->mask]);
+        uint32_t h = hash_n(st, &r, keys[k], n);
+        s->hashes[k] = h;
+        VF_PREFETCH(&sigs_base[h & tmask]);
     }
     FOR_EACH_BIT (k, live) {
         uint32_t h = s->hashes[k];
-        const struct cls_sigs *sigs = &t->sigs[h & t->mask];
+        const struct cls_sigs *sigs = &sigs_base[h & tmask];
         uint32_t m = sig_match(sigs, cls_sig(h));
         if (m) {
-            s->slot[k] = (uint8_t) __builtin_ctz(m);
-            s->have |= 1u << k;
-            VF_PREFETCH(&t->slots[h & t->mask].node[s->slot[k]]);
+            uint32_t slot = (uint32_t) __builtin_ctz(m);
+            s->slot[k] = (uint8_t) slot;
+            have |= 1u << k;
+            VF_PREFETCH(&t->slots[h & tmask].node[slot]);
         } else if (VF_UNLIKELY(sig_overflows(sigs))) {
-            s->slow |= 1u << k;
+            slow |= 1u << k;
         }
     }
+    s->have = have;
+    s->slow = slow;
 }
 
 /* Stage B. */
@@ -225,8 +263,10 @@ improve(struct group *g, uint32_t k, const struct cls_node *node)
 static VF_ALWAYS_INLINE void
 stage_verify_n(struct stage *s, struct group *g, int n)
 {
+    struct mask_regs r;
+    mask_regs_load(&r, s->st, n);
     FOR_EACH_BIT (k, s->have) {
-        if (matches_n(s->st, s->cand[k], g->keys[k], n)) {
+        if (matches_n(s->st, &r, s->cand[k], g->keys[k], n)) {
             improve(g, k, s->cand[k]);
         } else {
             s->slow |= 1u << k;
@@ -235,6 +275,39 @@ stage_verify_n(struct stage *s, struct group *g, int n)
     FOR_EACH_BIT (k, s->slow) {
         improve(g, k, cls_subtable_find(s->st, s->t, s->hashes[k],
                                         g->keys[k]));
+    }
+}
+
+/* All stages at once, key by key, for a small subtable. */
+static VF_ALWAYS_INLINE void
+stage_direct_n(const struct cls_subtable *st, const struct cls_htab *t,
+               struct group *g, uint32_t live, int n)
+{
+    struct mask_regs r;
+    mask_regs_load(&r, st, n);
+    FOR_EACH_BIT (k, live) {
+        uint32_t h = hash_n(st, &r, g->keys[k], n);
+        uint16_t sig = cls_sig(h);
+        uint32_t b = h & t->mask;
+        for (uint32_t left = t->mask + 1; left; left--) {
+            const struct cls_node *node = NULL;
+            FOR_EACH_BIT (i, sig_match(&t->sigs[b], sig)) {
+                const struct cls_node *c = cls_slot_node(&t->slots[b],
+                                                         (int) i);
+                if (c && matches_n(st, &r, c, g->keys[k], n)) {
+                    node = c;
+                    break;
+                }
+            }
+            if (node) {
+                improve(g, k, node);
+                break;
+            }
+            if (!sig_overflows(&t->sigs[b])) {
+                break;
+            }
+            b = (b + 1) & t->mask;
+        }
     }
 }
 
@@ -249,6 +322,12 @@ stage_verify_n(struct stage *s, struct group *g, int n)
     static void stage_verify_##N(struct stage *s, struct group *g)          \
     {                                                                       \
         stage_verify_n(s, g, N);                                            \
+    }                                                                       \
+    static void stage_direct_##N(const struct cls_subtable *st,             \
+                                 const struct cls_htab *t, struct group *g, \
+                                 uint32_t live)                             \
+    {                                                                       \
+        stage_direct_n(st, t, g, live, N);                                  \
     }
 SPECIALIZE(1)
 SPECIALIZE(2)
@@ -272,12 +351,17 @@ stage_verify_generic(struct stage *s, struct group *g)
     stage_verify_n(s, g, s->st->n_words);
 }
 
+static void
+stage_direct_generic(const struct cls_subtable *st, const struct cls_htab *t,
+                     struct group *g, uint32_t live)
+{
+    stage_direct_n(st, t, g, live, st->n_words);
+}
+
+#define IMPL(N) {stage_probe_##N, stage_verify_##N, stage_direct_##N}
 static const struct cls_lookup_impl IMPLS[] = {
-    {stage_probe_generic, stage_verify_generic},
-    {stage_probe_1, stage_verify_1}, {stage_probe_2, stage_verify_2},
-    {stage_probe_3, stage_verify_3}, {stage_probe_4, stage_verify_4},
-    {stage_probe_5, stage_verify_5}, {stage_probe_6, stage_verify_6},
-    {stage_probe_7, stage_verify_7}, {stage_probe_8, stage_verify_8},
+    IMPL(generic), IMPL(1), IMPL(2), IMPL(3), IMPL(4), IMPL(5), IMPL(6),
+    IMPL(7), IMPL(8),
 };
 
 const struct cls_lookup_impl *
@@ -287,37 +371,56 @@ cls_lookup_impl_select(unsigned int n_words, bool generic)
 }
 
 static size_t
-lookup_group(const struct cls_pvec *pv, const struct flow_key *const keys[],
-             uint32_t n, const struct cls_rule *results[])
+lookup_group(const struct cls_pvec *pv, uint32_t direct_buckets,
+             const struct flow_key *const keys[], uint32_t n,
+             const struct cls_rule *results[])
 {
     struct group g;
     struct stage stages[3];
+    struct stage *pb = NULL;             /* Probed, to load. */
+    struct stage *pc = NULL;             /* Loaded, to verify. */
     uint32_t live = n == 32 ? UINT32_MAX : (1u << n) - 1;
-    uint32_t started = 0;
 
     g.keys = keys;
     memset(g.best, 0, n * sizeof g.best[0]);
-    for (uint32_t i = 0; i < started + 2; i++) {
-        if (i == started && i < pv->n && live) {
-            uint64_t max_rank = pv->e[i].max_rank;
-            FOR_EACH_BIT (k, live) {
-                if (g.best[k] >= max_rank) {
-                    live &= ~(1u << k);
-                }
-            }
-            if (live) {
-                const struct cls_subtable *st = pv->e[i].st;
-                st->impl->probe(&stages[i % 3], st, keys, live);
-                started++;
+    for (uint32_t i = 0; i < pv->n; i++) {
+        uint64_t max_rank = pv->e[i].max_rank;
+        FOR_EACH_BIT (k, live) {
+            if (g.best[k] >= max_rank) {
+                live &= ~(1u << k);
             }
         }
-        if (i >= 1 && i - 1 < started) {
-            stage_load(&stages[(i - 1) % 3]);
+        if (!live) {
+            break;
         }
-        if (i >= 2 && i - 2 < started) {
-            struct stage *s = &stages[(i - 2) % 3];
-            s->st->impl->verify(s, &g);
+        const struct cls_subtable *st = pv->e[i].st;
+        const struct cls_htab *t = cls_st_htab(st);
+        if (t->mask < direct_buckets) {
+            /* Small enough to stay in the L1/L2 caches: nothing to
+             * prefetch, so no pipeline either. */
+            st->impl->direct(st, t, &g, live);
+            continue;
         }
+        struct stage *s = &stages[0];
+        while (s == pb || s == pc) {
+            s++;
+        }
+        st->impl->probe(s, st, keys, live);
+        if (pc) {
+            pc->st->impl->verify(pc, &g);
+        }
+        if (pb) {
+            stage_load(pb);
+        }
+        pc = pb;
+        pb = s;
+    }
+    if (pc) {
+        pc->st->impl->verify(pc, &g);
+    }
+    if (pb) {
+        stage_load(pb);
+        pb->st->impl->verify(pb, &g);
     }
     size_t hits = 0;
     for (uint32_t k = 0; k < n; k++) {
@@ -347,7 +450,8 @@ cls_lookup_batch(const struct cls *cls, unsigned int table,
     size_t hits = 0;
     for (size_t ofs = 0; ofs < n; ofs += CLS_BATCH) {
         uint32_t group = (uint32_t) VF_MIN(n - ofs, (size_t) CLS_BATCH);
-        hits += lookup_group(pv, keys + ofs, group, results + ofs);
+        hits += lookup_group(pv, cls->direct_buckets, keys + ofs, group,
+                             results + ofs);
     }
     return hits;
 }

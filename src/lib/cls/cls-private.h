@@ -96,16 +96,24 @@ cls_slot_node(const struct cls_slots *s, int i)
  * from its number of mask words. */
 struct stage;
 struct group;
+struct cls_htab;
 struct cls_lookup_impl {
     void (*probe)(struct stage *, const struct cls_subtable *,
                   const struct flow_key *const keys[], uint32_t live);
     void (*verify)(struct stage *, struct group *);
+    void (*direct)(const struct cls_subtable *, const struct cls_htab *,
+                   struct group *, uint32_t live);
 };
 
 /* The implementation for masks of 'n_words' words; 'generic' forces the
  * generic one. */
 const struct cls_lookup_impl *cls_lookup_impl_select(unsigned int n_words,
                                                      bool generic);
+
+struct cls_heap_entry {
+    uint64_t rank;
+    struct cls_rule_priv *rule;
+};
 
 /* All rules of one table with one mask. */
 struct cls_subtable {
@@ -121,7 +129,7 @@ struct cls_subtable {
     /* Control thread only. */
     struct flow_key full_mask;           /* const */
     uint32_t mask_hash;                  /* const: key in table registry. */
-    struct cls_rule_priv **heap;         /* ctl: max-heap by rank. */
+    struct cls_heap_entry *heap;         /* ctl: max-heap by rank. */
     uint32_t n_rules;                    /* ctl: heap size. */
     uint32_t heap_cap;                   /* ctl */
     uint64_t pub_max_rank;               /* ctl: max_rank in the pvec. */
@@ -148,9 +156,16 @@ struct cls_table {
     size_t n_rules;                      /* ctl */
 } VF_CACHE_ALIGNED;
 
+/* Subtables with fewer buckets (so at most 4x as many nodes: 80 KiB of
+ * signatures and slots) are probed key by key without the batch pipeline:
+ * bench/run classifier showed the pipeline costing 15-30% on tables that
+ * fit the L1/L2 caches and winning 2-4x on tables that do not. */
+#define CLS_DIRECT_BUCKETS 1024
+
 struct cls {
     unsigned int n_tables;               /* const */
     bool generic_lookup;                 /* const */
+    uint32_t direct_buckets;             /* const: CLS_DIRECT_BUCKETS or 0. */
     size_t max_rules;                    /* const */
     uint64_t seed;                       /* const */
     _Atomic uint64_t version;            /* atomic */

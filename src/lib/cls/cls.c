@@ -116,7 +116,12 @@ xaligned_alloc(size_t size)
 static uint32_t
 mask_hash(const struct flow_key *mask)
 {
-    return vf_hash_words64(flow_key_words(mask), FLOW_KEY_N_WORDS, 0);
+    const uint64_t *w = flow_key_words(mask);
+    uint32_t h = 0;
+    for (int i = 0; i < FLOW_KEY_N_WORDS; i++) {
+        h = cls_hash_step(h, w[i]);
+    }
+    return cls_hash_final(h);
 }
 
 static struct cls_subtable *
@@ -173,48 +178,51 @@ subtable_create(const struct cls *cls, struct cls_table *table,
     return st;
 }
 
-/* Max-heap of a subtable's rules by rank. */
+/* Max-heap of a subtable's rules by rank.  Entries carry the rank, so
+ * sifting compares without touching the rules (with 100k rules a
+ * comparison through the rule pointer is a cache miss); only a moved
+ * rule's 'heap_idx' is written. */
 static void
-heap_set(struct cls_subtable *st, uint32_t i, struct cls_rule_priv *r)
+heap_set(struct cls_subtable *st, uint32_t i, struct cls_heap_entry e)
 {
-    st->heap[i] = r;
-    r->heap_idx = i;
+    st->heap[i] = e;
+    e.rule->heap_idx = i;
 }
 
 static void
 heap_sift_up(struct cls_subtable *st, uint32_t i)
 {
-    struct cls_rule_priv *r = st->heap[i];
+    struct cls_heap_entry e = st->heap[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (st->heap[parent]->rank >= r->rank) {
+        if (st->heap[parent].rank >= e.rank) {
             break;
         }
         heap_set(st, i, st->heap[parent]);
         i = parent;
     }
-    heap_set(st, i, r);
+    heap_set(st, i, e);
 }
 
 static void
 heap_sift_down(struct cls_subtable *st, uint32_t i)
 {
-    struct cls_rule_priv *r = st->heap[i];
+    struct cls_heap_entry e = st->heap[i];
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= st->n_rules) {
             break;
         }
-        if (c + 1 < st->n_rules && st->heap[c + 1]->rank > st->heap[c]->rank) {
+        if (c + 1 < st->n_rules && st->heap[c + 1].rank > st->heap[c].rank) {
             c++;
         }
-        if (st->heap[c]->rank <= r->rank) {
+        if (st->heap[c].rank <= e.rank) {
             break;
         }
         heap_set(st, i, st->heap[c]);
         i = c;
     }
-    heap_set(st, i, r);
+    heap_set(st, i, e);
 }
 
 static void
@@ -224,26 +232,27 @@ heap_push(struct cls_subtable *st, struct cls_rule_priv *r)
         st->heap_cap = st->heap_cap ? st->heap_cap * 2 : 4;
         st->heap = vf_xrealloc(st->heap, st->heap_cap * sizeof *st->heap);
     }
-    heap_set(st, st->n_rules++, r);
-    heap_sift_up(st, r->heap_idx);
+    uint32_t i = st->n_rules++;
+    heap_set(st, i, (struct cls_heap_entry) {r->rank, r});
+    heap_sift_up(st, i);
 }
 
 static void
 heap_remove(struct cls_subtable *st, struct cls_rule_priv *r)
 {
     uint32_t i = r->heap_idx;
-    struct cls_rule_priv *last = st->heap[--st->n_rules];
+    struct cls_heap_entry last = st->heap[--st->n_rules];
     if (i < st->n_rules) {
         heap_set(st, i, last);
         heap_sift_up(st, i);
-        heap_sift_down(st, last->heap_idx);
+        heap_sift_down(st, last.rule->heap_idx);
     }
 }
 
 static uint64_t
 subtable_max_rank(const struct cls_subtable *st)
 {
-    return st->n_rules ? st->heap[0]->rank : 0;
+    return st->n_rules ? st->heap[0].rank : 0;
 }
 
 /* ---- Publication of a table's subtable order. ---- */
@@ -311,6 +320,7 @@ cls_create(const struct cls_config *cfg)
     cls->max_rules = c.max_rules;
     cls->seed = c.seed;
     cls->generic_lookup = c.generic_lookup;
+    cls->direct_buckets = c.pipeline_always ? 0 : CLS_DIRECT_BUCKETS;
     atomic_init(&cls->version, 1);
     for (unsigned int i = 0; i < c.n_tables; i++) {
         struct cls_table *t = &cls->tables[i];
@@ -330,7 +340,7 @@ table_destroy(struct cls_table *table)
     CMAP_FOR_EACH (st, c, &table->subtables) {
         cls_htab_destroy_nodes(cls_st_htab(st));
         for (uint32_t i = 0; i < st->n_rules; i++) {
-            free(st->heap[i]);
+            free(st->heap[i].rule);
         }
         subtable_free(st);
     }
@@ -495,13 +505,19 @@ node_of(const struct cls_subtable *st, const uint64_t *words,
     return cls_htab_find_words(st, words, *hash);
 }
 
-/* Finds the rule of 'table' with 'match' (normalized) and 'priority'. */
+/* Finds the rule of 'table' with 'match' (normalized) and 'priority'; if
+ * 'stp' is nonnull, stores there the subtable of the match's mask (NULL if
+ * there is none). */
 static struct cls_rule_priv *
 rule_find(const struct cls *cls, unsigned int table,
-          const struct cls_match *match, uint16_t priority)
+          const struct cls_match *match, uint16_t priority,
+          struct cls_subtable **stp)
 {
     struct cls_subtable *st = subtable_find(&cls->tables[table],
                                             &match->mask);
+    if (stp) {
+        *stp = st;
+    }
     if (!st) {
         return NULL;
     }
@@ -600,7 +616,7 @@ rule_replace(struct cls *cls, struct cls_rule_priv *old,
     VF_VERIFY(node);
     nr->rank = old->rank;
     nr->next = old->next;
-    heap_set(st, old->heap_idx, nr);
+    heap_set(st, old->heap_idx, (struct cls_heap_entry) {nr->rank, nr});
     if (node->head == old) {
         cls_htab_publish(st, node, nr, hash);
     } else {
@@ -664,16 +680,15 @@ cls_add(struct cls *cls, const struct cls_rule_spec *spec, int64_t now,
     const struct action *actions = spec->n_actions ? spec->actions : &drop;
     size_t n_actions = spec->n_actions ? spec->n_actions : 1;
     struct cls_table *table = &cls->tables[spec->table];
+    struct cls_subtable *st;
     struct cls_rule_priv *old = rule_find(cls, spec->table, &match,
-                                          spec->priority);
+                                          spec->priority, &st);
     if (!old && cls->n_rules >= cls->max_rules) {
         return fail(errp, -ENOSPC, "the classifier is full");
     }
     if (!old && cls->next_seq >= RANK_SEQ_MAX) {
         return fail(errp, -ENOSPC, "rule sequence numbers exhausted");
     }
-    struct cls_subtable *st = old ? old->subtable
-                                  : subtable_find(table, &match.mask);
     if (!st) {
         st = subtable_create(cls, table, &match.mask);
     }
@@ -702,7 +717,7 @@ cls_remove_strict(struct cls *cls, unsigned int table,
     }
     struct cls_match m = *match;
     cls_match_normalize(&m);
-    struct cls_rule_priv *r = rule_find(cls, table, &m, priority);
+    struct cls_rule_priv *r = rule_find(cls, table, &m, priority, NULL);
     if (!r) {
         return -ENOENT;
     }
@@ -834,8 +849,9 @@ collect(const struct cls *cls, const struct cls_filter *f,
                 continue;
             }
             for (uint32_t i = 0; i < st->n_rules; i++) {
-                if (!f || cls_filter_matches(f, &st->heap[i]->up)) {
-                    rule_vec_push(v, st->heap[i]);
+                struct cls_rule_priv *r = st->heap[i].rule;
+                if (!f || cls_filter_matches(f, &r->up)) {
+                    rule_vec_push(v, r);
                 }
             }
         }

@@ -29,7 +29,11 @@
  * Removed rules stay valid until every read-side section that could have
  * found them has ended (they are freed with vf_rcu_call()), so a datapath
  * thread may execute a rule's actions until it leaves its section.  The
- * writer must be an RCU-registered thread.
+ * writer must be an RCU-registered thread.  RCU is liburcu's memb flavour
+ * (util/rcu.h).  Subtables keep their rules in cls's own single-writer RCU
+ * hash table (cls-htab.c), not util/cmap: its 16-byte signature blocks
+ * keep a lookup's probes in the CPU caches even with a million rules;
+ * util/cmap only indexes the subtables for the writer.
  *
  * Versions.  cls_version() is a generation bumped by every change of any
  * table; cls_table_version() by every change of that table.  The
@@ -53,7 +57,7 @@
 #define CLS_DEFAULT_N_TABLES 16
 #define CLS_MAX_N_TABLES 255
 #define CLS_DEFAULT_PRIORITY 32768       /* As ovs-ofctl. */
-#define CLS_DEFAULT_MAX_RULES (1u << 24) /* Per classifier; ~3 GiB. */
+#define CLS_DEFAULT_MAX_RULES (1u << 24) /* ~320 B each: bench/RESULTS.md */
 
 /* What a datapath does with a packet that no rule of a table matches. */
 enum cls_miss {
@@ -66,6 +70,8 @@ struct cls_config {
     size_t max_rules;            /* 0: CLS_DEFAULT_MAX_RULES. */
     uint64_t seed;               /* Hash basis (util/random.h source). */
     bool generic_lookup;         /* Tests: no specialised lookups. */
+    bool pipeline_always;        /* Tests: pipelined batches even for
+                                  * small subtables (cls-lookup.c). */
 };
 
 /* What a rule is made from: the argument of cls_add(), and what the text
@@ -107,8 +113,8 @@ struct cls_rule {
 struct cls;
 
 /* Creates a classifier ('cfg' NULL: defaults).  Every table starts empty
- * with miss policy CLS_MISS_UPCALL.  Returns NULL with errno EINVAL (bad
- * 'cfg') or ENOMEM.  Control thread. */
+ * with miss policy CLS_MISS_UPCALL.  Returns NULL with errno EINVAL if
+ * 'cfg' asks for more than CLS_MAX_N_TABLES tables.  Control thread. */
 struct cls *cls_create(const struct cls_config *cfg);
 
 /* Frees 'cls' and all its rules at once.  No reader may use it any more

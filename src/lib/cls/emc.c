@@ -198,6 +198,7 @@ classify_group(struct emc *emc, const struct cls *cls, unsigned int table,
     for (uint32_t i = 0; i < n; i++) {
         h[i] = hashes ? hashes[i] : emc_hash(keys[i], table);
         VF_PREFETCH(way(emc, h[i], 0));
+        VF_PREFETCH(way(emc, h[i], 1));
     }
     for (uint32_t i = 0; i < n; i++) {
         results[i] = probe(emc, version, table, keys[i], h[i]);

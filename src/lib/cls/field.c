@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,21 +375,6 @@ key_is_zero(const struct flow_key *k)
     return !any;
 }
 
-/* Can 'f' express the bits 'overlap' (nonzero) of 'm'? */
-static bool
-field_can_express(const struct field *f, const struct cls_match *m,
-                  const struct flow_key *fmask, const struct flow_key *overlap)
-{
-    if (!field_prereq_ok(f->prereq, m)) {
-        return false;
-    }
-    if ((f->flags & FIELD_F_VLAN)
-        && !(m->mask.vlan_tci & m->value.vlan_tci & VF_BE16(VLAN_CFI))) {
-        return false;
-    }
-    return (f->flags & FIELD_F_MASKABLE) || flow_key_equal(overlap, fmask);
-}
-
 /* Fields in the order used to name a bad bit: the broadest name of shared
  * storage first (nw_src, not arp_spa). */
 static const enum field_id REPORT_ORDER[] = {
@@ -443,28 +429,85 @@ validate_error(char **errp, const struct cls_match *m,
     return -EINVAL;
 }
 
+/* The flow-key words each field's storage covers, computed once: the
+ * validation of every rule added to a classifier runs on them. */
+struct field_words {
+    uint8_t w0;                  /* First word. */
+    uint8_t n;                   /* Words, 1..3. */
+    uint64_t m[3];               /* The field's bits in them. */
+};
+
+static struct field_words FIELD_WORDS[FIELD_N_IDS];
+static pthread_once_t field_words_once = PTHREAD_ONCE_INIT;
+
+static void
+field_words_init(void)
+{
+    for (size_t i = 0; i < FIELD_N_IDS; i++) {
+        struct flow_key k = {0};
+        field_storage_mask(&FIELDS[i], &k);
+        const uint64_t *w = flow_key_words(&k);
+        int first = 0, last = FLOW_KEY_N_WORDS - 1;
+        while (!w[first]) {
+            first++;
+        }
+        while (!w[last]) {
+            last--;
+        }
+        struct field_words *fw = &FIELD_WORDS[i];
+        fw->w0 = (uint8_t) first;
+        fw->n = (uint8_t) (last - first + 1);
+        for (int j = 0; j < fw->n; j++) {
+            fw->m[j] = w[first + j];
+        }
+    }
+}
+
+/* Can 'f' express the bits 'o' ('n' words, nonzero) of its words in 'm'?
+ * 'whole': 'o' covers the field entirely. */
+static bool
+field_can_express_words(const struct field *f, const struct cls_match *m,
+                        bool whole)
+{
+    if (!field_prereq_ok(f->prereq, m)) {
+        return false;
+    }
+    if ((f->flags & FIELD_F_VLAN)
+        && !(m->mask.vlan_tci & m->value.vlan_tci & VF_BE16(VLAN_CFI))) {
+        return false;
+    }
+    return (f->flags & FIELD_F_MASKABLE) || whole;
+}
+
 int
 field_validate_match(const struct cls_match *m, char **errp)
 {
-    struct flow_key ok = {0};
+    pthread_once(&field_words_once, field_words_init);
+    const uint64_t *mk = flow_key_words(&m->mask);
+    uint64_t ok[FLOW_KEY_N_WORDS] = {0};
     for (size_t i = 0; i < FIELD_N_IDS; i++) {
-        struct flow_key fm = {0}, overlap;
-        field_storage_mask(&FIELDS[i], &fm);
-        key_and(&overlap, &m->mask, &fm);
-        if (!key_is_zero(&overlap)
-            && field_can_express(&FIELDS[i], m, &fm, &overlap)) {
-            uint64_t *w = flow_key_words_rw(&ok);
-            for (int j = 0; j < FLOW_KEY_N_WORDS; j++) {
-                w[j] |= flow_key_words(&overlap)[j];
+        const struct field_words *fw = &FIELD_WORDS[i];
+        uint64_t o[3];
+        bool any = false, whole = true;
+        for (int j = 0; j < fw->n; j++) {
+            o[j] = mk[fw->w0 + j] & fw->m[j];
+            any |= o[j] != 0;
+            whole &= o[j] == fw->m[j];
+        }
+        if (any && field_can_express_words(&FIELDS[i], m, whole)) {
+            for (int j = 0; j < fw->n; j++) {
+                ok[fw->w0 + j] |= o[j];
             }
         }
     }
     struct flow_key bad;
     uint64_t *b = flow_key_words_rw(&bad);
+    uint64_t any_bad = 0;
     for (int j = 0; j < FLOW_KEY_N_WORDS; j++) {
-        b[j] = flow_key_words(&m->mask)[j] & ~flow_key_words(&ok)[j];
+        b[j] = mk[j] & ~ok[j];
+        any_bad |= b[j];
     }
-    return key_is_zero(&bad) ? 0 : validate_error(errp, m, &bad);
+    return any_bad ? validate_error(errp, m, &bad) : 0;
 }
 
 /* ---- Parsing values. ---- */

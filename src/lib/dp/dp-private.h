@@ -43,6 +43,7 @@ struct dp_port {
     struct port_caps caps;                /* const */
     _Atomic uint64_t drops[DP_N_DROPS];   /* atomic: dp thread adds. */
     _Atomic uint64_t quota_skips;         /* atomic */
+    struct dp_vnic_binding *_Atomic bind; /* ctl: RCU; fabric VNICs. */
     struct rcu_head rcu;
 };
 
@@ -68,6 +69,20 @@ struct dp_bridge {
                                            * numbers, which are per
                                            * bridge). */
     struct dp_bridge_ports *_Atomic ports;    /* ctl: published. */
+    struct dp_fabric *_Atomic fabric;     /* ctl: RCU; NULL for L2. */
+    struct rcu_head rcu;
+};
+
+/* A binding as published (freed after a grace period). */
+struct dp_vnic_binding_node {
+    struct dp_vnic_binding b;
+    struct rcu_head rcu;
+};
+
+/* A fabric bridge's configuration as the datapath reads it. */
+struct dp_fabric {
+    struct dp_fabric_config cfg;          /* snap */
+    uint32_t max_inner;                   /* snap: largest inner frame. */
     struct rcu_head rcu;
 };
 
@@ -94,7 +109,8 @@ struct dp_upcall {
     uint32_t bridge_id;
     uint32_t in_port;
     uint8_t table;
-    uint8_t reason;                       /* 0: action, 1: table miss. */
+    uint8_t reason;                       /* enum dp_upcall_reason. */
+    uint32_t arg;                         /* Per reason (too big: MTU). */
 };
 
 /* A frame the agent sends through a port (agent -> datapath). */
@@ -102,6 +118,8 @@ struct dp_inject {
     struct pkt *pkt;
     struct dp_port *port;                 /* Compared, not dereferenced,
                                            * until found in the snapshot. */
+    bool ingress;                         /* Run the pipeline as if
+                                           * received on 'port'. */
 };
 #define DP_INJECT_RING 1024
 
@@ -168,6 +186,30 @@ void dp_thread_wake(struct dp_thread *t);
 /* pipeline.c: processes 'n' packets received on 'in' (takes them). */
 void dp_pipeline_run(struct dp_thread *t, struct dp_port *in,
                      struct pkt **pkts, uint32_t n);
+
+/* Per-packet state while a batch goes through the pipeline. */
+struct dp_ctx {
+    struct dp_thread *t;
+    struct dp_port *in;
+    struct dp_bridge *br;
+    const struct dp_bridge_ports *ports;
+};
+
+/* pipeline.c helpers shared with fabric.c. */
+void dp_drop(struct dp_ctx *c, struct pkt *p, enum dp_drop reason);
+void dp_upcall(struct dp_ctx *c, struct pkt *p, uint8_t table,
+               enum dp_upcall_reason reason, uint32_t arg, bool last);
+
+/* fabric.c: the learning switch's place in fabric bridges.  Takes 'p' if
+ * 'last', else works on a copy. */
+void dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
+                         const struct flow_key *key, bool last);
+/* A frame received on the uplink of a fabric bridge (takes 'p'). */
+void dp_fabric_from_uplink(struct dp_ctx *c, struct pkt *p,
+                           const struct flow_key *key);
+/* The identity anti-spoofing checks for 'port': its fabric binding's if
+ * bound, else its configured one. */
+const struct vnic_identity *dp_port_identity(const struct dp_port *port);
 
 /* Queues 'p' (taken) for output on 'port'. */
 void dp_output(struct dp_thread *t, struct dp_port *port, struct pkt *p);

@@ -121,7 +121,9 @@ drain_inject(struct dp_thread *t, const struct dp_snapshot *snap)
         for (uint32_t i = 0; i < snap->n && !found; i++) {
             found = snap->ports[i] == in.port ? in.port : NULL;
         }
-        if (found) {
+        if (found && in.ingress) {
+            dp_pipeline_run(t, found, &in.pkt, 1);
+        } else if (found) {
             dp_output(t, found, in.pkt);
         } else {
             pkt_free(t->cache, in.pkt);

@@ -15,7 +15,14 @@
  *
  * VNICs.  A tap port is a VNIC: it gets its own buffer owner id (charged
  * for every buffer it receives, limited by its quota; see pkt-pool.h) and,
- * with an identity, anti-spoofing and a static MAC-table entry.
+ * with an identity, anti-spoofing and a static MAC-table entry.  A VNIC
+ * whose quota is below DP_QUOTA_MIN_OFFLOAD charge units gets its device
+ * without offloads: with them, a tap port holds a GSO receive buffer
+ * (PKT_GSO_CHARGE units) before every read, so a quota of 8 could never
+ * receive a frame (found by tests/integration/t-switch-quota.sh: quota=8
+ * gave 100 % loss and a datapath thread spinning on the readable TAP).
+ * Such a VNIC's guest segments and checksums itself; every charge unit is
+ * then one MTU frame.
  *
  * Agent work (dp_run): learning events, then upcalls (at most
  * upcall_budget per call, so a VNIC flooding upcalls keeps its buffers
@@ -58,6 +65,12 @@ dp_drop_name(enum dp_drop reason)
         [DP_DROP_NO_BUFFER] = "no_buffer",
         [DP_DROP_TX] = "tx",
         [DP_DROP_LOOP] = "loop",
+        [DP_DROP_UNBOUND] = "unbound",
+        [DP_DROP_POLICY] = "policy",
+        [DP_DROP_NO_DEST] = "no_dest",
+        [DP_DROP_TUNNEL] = "tunnel",
+        [DP_DROP_VTEP] = "vtep",
+        [DP_DROP_NOT_FOR_US] = "not_for_us",
     };
     return (unsigned) reason < DP_N_DROPS ? names[reason] : "unknown";
 }
@@ -206,6 +219,7 @@ dp_bridge_find(const struct dp *dp, const char *name)
 static void
 bridge_free(struct dp_bridge *br)
 {
+    free(br->fabric);
     emc_destroy(br->emc);
     cls_destroy(br->cls);
     mac_table_destroy(br->macs);
@@ -333,6 +347,12 @@ alloc_index(const struct dp *dp)
     return -ENOSPC;
 }
 
+bool
+dp_quota_allows_offload(uint32_t quota)
+{
+    return quota >= DP_QUOTA_MIN_OFFLOAD;
+}
+
 static int
 port_add_check(const struct dp *dp, const struct dp_bridge *br,
                const struct dp_port_config *cfg, char **errp)
@@ -412,7 +432,11 @@ dp_port_add(struct dp *dp, struct dp_bridge *br,
     }
     struct port_config pc = {
         .name = cfg->name, .kind = cfg->kind, .owner = port->owner,
-        .offload = true, .peer = cfg->peer,
+        .offload = !port->owner
+                   || dp_quota_allows_offload(cfg->quota
+                                                  ? cfg->quota
+                                                  : dp->cfg.default_quota),
+        .peer = cfg->peer,
     };
     int rc = port_create(&pc, dp->pool, &port->port, errp);
     if (rc) {
@@ -448,6 +472,9 @@ dp_port_remove(struct dp *dp, struct dp_port *port)
     /* After this no datapath thread is inside rx/tx on the device. */
     vf_rcu_synchronize();
     port_destroy(port->port);
+    if (port->bind) {
+        free(VF_CONTAINER_OF(port->bind, struct dp_vnic_binding_node, b));
+    }
     if (port->owner) {
         pkt_pool_set_quota(dp->pool, port->owner, 0);
         dp->owner_used[port->owner] = 0;
@@ -499,16 +526,103 @@ dp_pool(const struct dp *dp)
     return dp->pool;
 }
 
-int
-dp_agent_send(struct dp *dp, struct dp_port *port, struct pkt *p)
+static int
+inject(struct dp *dp, struct dp_port *port, struct pkt *p, bool ingress)
 {
-    struct dp_inject rec = {p, port};
+    struct dp_inject rec = {p, port, ingress};
     if (!vf_ring_put(dp->thread->inject, &rec)) {
         pkt_free(NULL, p);
         return -ENOBUFS;
     }
     dp_thread_wake(dp->thread);
     return 0;
+}
+
+int
+dp_agent_send(struct dp *dp, struct dp_port *port, struct pkt *p)
+{
+    return inject(dp, port, p, false);
+}
+
+int
+dp_agent_reinject(struct dp *dp, struct dp_port *port, struct pkt *p)
+{
+    return inject(dp, port, p, true);
+}
+
+static void
+fabric_free_rcu(struct rcu_head *h)
+{
+    free(VF_CONTAINER_OF(h, struct dp_fabric, rcu));
+}
+
+int
+dp_bridge_set_fabric(struct dp *dp, struct dp_bridge *br,
+                     const struct dp_fabric_config *cfg, char **errp)
+{
+    (void) dp;
+    if (!cfg->cache || !cfg->neigh || !cfg->vtep_ip || cfg->plen > 32) {
+        *errp = vf_xstrdup("fabric needs a translation cache, a neighbour "
+                           "table and a VTEP address");
+        return -EINVAL;
+    }
+    struct dp_fabric *f = vf_xcalloc(1, sizeof *f);
+    f->cfg = *cfg;
+    if (!f->cfg.underlay_mtu) {
+        f->cfg.underlay_mtu = 1500;
+    }
+    f->max_inner = f->cfg.underlay_mtu - (tunnel_overhead(cfg->tunnel) - 14);
+    struct dp_fabric *old = br->fabric;
+    vf_rcu_set(br->fabric, f);
+    if (old) {
+        vf_rcu_call(&old->rcu, fabric_free_rcu);
+    }
+    return 0;
+}
+
+uint32_t
+dp_bridge_fabric_max_inner(const struct dp_bridge *br)
+{
+    const struct dp_fabric *f = br->fabric;
+    return f ? f->max_inner : 0;
+}
+
+static void
+binding_free_rcu(struct rcu_head *h)
+{
+    free(VF_CONTAINER_OF(h, struct dp_vnic_binding_node, rcu));
+}
+
+void
+dp_port_bind(struct dp *dp, struct dp_port *port,
+             const struct dp_vnic_binding *b)
+{
+    struct dp_vnic_binding_node *n = NULL;
+    if (b) {
+        n = vf_xcalloc(1, sizeof *n);
+        n->b = *b;
+    }
+    struct dp_vnic_binding *old = port->bind;
+    vf_rcu_set(port->bind, n ? &n->b : NULL);
+    if (old) {
+        struct dp_vnic_binding_node *on
+            = VF_CONTAINER_OF(old, struct dp_vnic_binding_node, b);
+        vf_rcu_call(&on->rcu, binding_free_rcu);
+    }
+    (void) dp;
+}
+
+struct dp_port *
+dp_port_find_bound(const struct dp_bridge *br, const char *name)
+{
+    const struct dp_bridge_ports *bp = br->ports;
+    for (uint32_t i = 0; i < bp->n; i++) {
+        const struct dp_vnic_binding *b = bp->list[i]->bind;
+        if (b && !strcmp(b->name, name)) {
+            return bp->list[i];
+        }
+    }
+    return NULL;
 }
 
 uint32_t
@@ -581,11 +695,16 @@ drain_upcalls(struct dp *dp)
          i++) {
         dp->n_upcalls++;
         struct dp_bridge *br = bridge_by_id(dp, up.bridge_id);
-        if (br && dp->upcall_fn) {
-            dp->upcall_fn(dp->upcall_aux, br, up.in_port, up.table,
-                          up.reason, up.pkt);
+        bool taken = false;
+        struct dp_port *in = br ? dp_port_by_no(br, up.in_port) : NULL;
+        if (br && in && dp->upcall_fn) {
+            dp->upcall_fn(dp->upcall_aux, br, in, up.table,
+                          (enum dp_upcall_reason) up.reason, up.arg, up.pkt,
+                          &taken);
         }
-        pkt_free(NULL, up.pkt);
+        if (!taken) {
+            pkt_free(NULL, up.pkt);
+        }
     }
 }
 

@@ -26,6 +26,9 @@
 #include <stdint.h>
 
 #include "bridge/mac-table.h"
+#include "overlay/neigh.h"
+#include "overlay/tunnel.h"
+#include "policy/policy-cache.h"
 #include "bridge/vnic.h"
 #include "cls/cls.h"
 #include "port/port.h"
@@ -61,6 +64,12 @@ enum dp_drop {
     DP_DROP_NO_BUFFER,           /* Clone/segment found no buffer. */
     DP_DROP_TX,                  /* Output refused it (see port stats). */
     DP_DROP_LOOP,                /* Too many table hops / patch hops. */
+    DP_DROP_UNBOUND,             /* Fabric VNIC port not bound yet. */
+    DP_DROP_POLICY,              /* The translation denies it. */
+    DP_DROP_NO_DEST,             /* No local VNIC for the destination. */
+    DP_DROP_TUNNEL,              /* Bad or foreign tunnel frame. */
+    DP_DROP_VTEP,                /* Source VTEP or VNI not the model's. */
+    DP_DROP_NOT_FOR_US,          /* Underlay frame not for our VTEP. */
     DP_N_DROPS
 };
 
@@ -116,6 +125,16 @@ struct dp_port_config {
                                   * buffer owner); tap ports always do. */
 };
 
+/* The smallest VNIC quota (charge units, pkt-pool.h) with which a tap
+ * port negotiates offloads: its GSO receive spare, one GSO frame in
+ * flight and 8 MTU frames.  Below it the port is created without
+ * offloads (the guest sends segmented, checksummed frames), so a small
+ * quota counts MTU frames and never starves the port. */
+#define DP_QUOTA_MIN_OFFLOAD (2 * PKT_GSO_CHARGE + 8)
+
+/* True if a VNIC whose quota is 'quota' units gets offloads. */
+bool dp_quota_allows_offload(uint32_t quota);
+
 /* Creates the port device (port_create), makes it a VNIC with its own
  * buffer owner if it is a tap port, and attaches it to 'br'.  A VNIC
  * identity installs its MAC as a static MAC-table entry.  Returns the
@@ -139,19 +158,83 @@ bool dp_field_is_committable(enum field_id field);
 /* Name <-> number callbacks of 'br' for the rule text parser. */
 struct field_port_names dp_bridge_port_names(struct dp_bridge *br);
 
+/* --- Fabric (overlay) bridges --- */
+
+/* A fabric bridge connects VNICs to the virtual networks of vfab-policyd:
+ * frames from a VNIC are forwarded by the translation the policy server
+ * gave (locally, or VXLAN/Geneve-encapsulated to the remote host over the
+ * uplink); frames arriving on the uplink are decapsulated and delivered
+ * if the model says their source sits behind that VTEP.  Theory:
+ * dp/fabric.c. */
+struct dp_fabric_config {
+    enum tunnel_type tunnel;
+    vf_be32 vtep_ip;             /* Our underlay address. */
+    unsigned int plen;           /* Its prefix length. */
+    vf_be32 gateway;             /* Underlay next hop off-link, or 0. */
+    struct eth_addr vtep_mac;    /* Source MAC of encapsulated frames. */
+    uint32_t uplink_port_no;     /* The uplink port (may come later). */
+    uint32_t underlay_mtu;       /* 0: 1500. */
+    struct pcache *cache;        /* Translations (borrowed). */
+    struct neigh_table *neigh;   /* Underlay neighbours (borrowed). */
+};
+
+/* Makes 'br' a fabric bridge (or updates it).  Returns 0 or -EINVAL. */
+int dp_bridge_set_fabric(struct dp *dp, struct dp_bridge *br,
+                         const struct dp_fabric_config *cfg, char **errp);
+
+/* The largest inner frame (Ethernet header included) a fabric bridge
+ * carries, or 0 if 'br' is not one. */
+uint32_t dp_bridge_fabric_max_inner(const struct dp_bridge *br);
+
+/* What a fabric VNIC port is in the model. */
+struct dp_vnic_binding {
+    char name[64];               /* The VNIC's name in vfab-policyd. */
+    uint32_t vni;
+    uint32_t gid;                /* Fabric-wide id (Geneve option). */
+    struct pcache_part *part;    /* Its translation partition. */
+    struct vnic_identity identity;   /* From the model. */
+};
+
+/* Binds 'port' to a VNIC of the model ('b' copied), or unbinds it (NULL:
+ * its frames are then dropped as "unbound").  Control thread. */
+void dp_port_bind(struct dp *dp, struct dp_port *port,
+                  const struct dp_vnic_binding *b);
+
+/* The port bound to VNIC 'name' in 'br', or NULL. */
+struct dp_port *dp_port_find_bound(const struct dp_bridge *br,
+                                   const char *name);
+
 /* --- Upcalls --- */
 
-/* Called by dp_run() for each packet the datapath handed to the agent
- * (controller action, table miss with policy upcall); 'pkt' is borrowed
- * (freed after the call).  'reason' 0: action, 1: table miss. */
-typedef void dp_upcall_cb(void *aux, struct dp_bridge *br, uint32_t in_port,
-                          uint8_t table, uint8_t reason,
-                          const struct pkt *pkt);
+enum dp_upcall_reason {
+    DP_UPCALL_ACTION = 0,        /* controller action. */
+    DP_UPCALL_MISS = 1,          /* Table miss with policy upcall. */
+    DP_UPCALL_FAB_XLATE,         /* VNIC frame: no translation cached. */
+    DP_UPCALL_FAB_RESOLVE,       /* VNIC ARP request / ND solicitation. */
+    DP_UPCALL_FAB_NEIGH,         /* Underlay next hop unresolved. */
+    DP_UPCALL_FAB_RX_XLATE,      /* Uplink frame: source not cached.  The
+                                  * frame is still encapsulated. */
+    DP_UPCALL_FAB_VTEP,          /* ARP or ping for our VTEP address. */
+    DP_UPCALL_FAB_TOO_BIG,       /* Inner frame too big for the underlay;
+                                  * 'aux' is the inner MTU to report. */
+};
+
+/* Called by dp_run() for each packet the datapath handed to the agent;
+ * 'pkt' is borrowed (freed after the call) unless the callback sets
+ * '*taken'. */
+typedef void dp_upcall_cb(void *aux, struct dp_bridge *br,
+                          struct dp_port *in, uint8_t table,
+                          enum dp_upcall_reason reason, uint32_t arg,
+                          struct pkt *pkt, bool *taken);
 void dp_set_upcall_cb(struct dp *dp, dp_upcall_cb *cb, void *aux);
 
 /* Sends 'p' (taken) out of 'port' from the agent thread, bypassing the
  * tables (ARP/ND answers, gratuitous ARP).  Returns 0 or -errno. */
 int dp_agent_send(struct dp *dp, struct dp_port *port, struct pkt *p);
+
+/* Hands 'p' (taken) back to the datapath as if it had just been received
+ * on 'port' (a queued packet whose translation arrived).  0 or -errno. */
+int dp_agent_reinject(struct dp *dp, struct dp_port *port, struct pkt *p);
 
 /* The buffer pool (for dp_agent_send buffers). */
 struct pkt_pool *dp_pool(const struct dp *dp);

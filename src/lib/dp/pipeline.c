@@ -33,14 +33,6 @@
 
 VF_BUILD_ASSERT(PKT_BATCH_MAX <= CLS_BATCH);
 
-/* Per-packet state while a batch goes through the pipeline. */
-struct dp_ctx {
-    struct dp_thread *t;
-    struct dp_port *in;
-    struct dp_bridge *br;
-    const struct dp_bridge_ports *ports;
-};
-
 static inline bool
 vlan_allowed(const struct dp_port *port, uint16_t vlan)
 {
@@ -102,11 +94,17 @@ spoof_drop_reason(enum vnic_spoof s)
     }
 }
 
-static void
-drop(struct dp_ctx *c, struct pkt *p, enum dp_drop reason)
+void
+dp_drop(struct dp_ctx *c, struct pkt *p, enum dp_drop reason)
 {
     dp_count_drop(c->in, reason, 1);
     pkt_free(c->t->cache, p);
+}
+
+static inline void
+drop(struct dp_ctx *c, struct pkt *p, enum dp_drop reason)
+{
+    dp_drop(c, p, reason);
 }
 
 /* Emits 'p' to 'out': the packet itself if 'last', else a copy.  Returns
@@ -126,16 +124,17 @@ emit(struct dp_ctx *c, struct pkt *p, struct dp_port *out, bool last)
     dp_output(c->t, out, copy);
 }
 
-static void
-upcall(struct dp_ctx *c, struct pkt *p, uint8_t table, uint8_t reason,
-       bool last)
+void
+dp_upcall(struct dp_ctx *c, struct pkt *p, uint8_t table,
+          enum dp_upcall_reason reason, uint32_t arg, bool last)
 {
     struct pkt *u = last ? p : pkt_clone(c->t->cache, p, p->owner);
     if (!u) {
         dp_count_drop(c->in, DP_DROP_NO_BUFFER, 1);
         return;
     }
-    struct dp_upcall rec = {u, c->br->id, c->in->port_no, table, reason};
+    struct dp_upcall rec = {u, c->br->id, c->in->port_no, table,
+                            (uint8_t) reason, arg};
     if (!vf_ring_put(c->t->upcalls, &rec)) {
         drop(c, u, DP_DROP_UPCALL_FULL);
     }
@@ -302,7 +301,7 @@ execute(struct dp_ctx *c, struct pkt *p, struct flow_key *key,
     for (int hops = 0; hops < DP_MAX_TABLE_HOPS; hops++) {
         if (!rule) {
             if (cls_table_miss(c->br->cls, table) == CLS_MISS_UPCALL) {
-                upcall(c, p, (uint8_t) table, 1, true);
+                dp_upcall(c, p, (uint8_t) table, DP_UPCALL_MISS, 0, true);
             } else {
                 drop(c, p, DP_DROP_NO_RULE);
             }
@@ -328,10 +327,14 @@ execute(struct dp_ctx *c, struct pkt *p, struct flow_key *key,
                 action_flood(c, p, last);
                 break;
             case ACTION_NORMAL:
-                action_normal(c, p, key, last);
+                if (vf_rcu_get(c->br->fabric)) {
+                    dp_fabric_from_vnic(c, p, key, last);
+                } else {
+                    action_normal(c, p, key, last);
+                }
                 break;
             case ACTION_CONTROLLER:
-                upcall(c, p, (uint8_t) table, 0, last);
+                dp_upcall(c, p, (uint8_t) table, DP_UPCALL_ACTION, 0, last);
                 break;
             case ACTION_DROP:
                 drop(c, p, DP_DROP_ACTION);
@@ -410,8 +413,9 @@ dp_pipeline_run(struct dp_thread *t, struct dp_port *in, struct pkt **pkts,
             drop(&c, p, DP_DROP_MALFORMED);
             continue;
         }
-        if (in->identity.has_mac) {
-            enum vnic_spoof s = vnic_check_source(&in->identity, key);
+        const struct vnic_identity *id = dp_port_identity(in);
+        if (id->has_mac) {
+            enum vnic_spoof s = vnic_check_source(id, key);
             if (VF_UNLIKELY(s != VNIC_SPOOF_NONE)) {
                 drop(&c, p, spoof_drop_reason(s));
                 continue;
@@ -425,6 +429,11 @@ dp_pipeline_run(struct dp_thread *t, struct dp_port *in, struct pkt **pkts,
         p->md[0] = (uint64_t) vlan;
         p->l3_ofs = info.l3_ofs;
         p->l4_ofs = info.l4_ofs;
+        const struct dp_fabric *fab = vf_rcu_get(c.br->fabric);
+        if (fab && fab->cfg.uplink_port_no == in->port_no) {
+            dp_fabric_from_uplink(&c, p, key);
+            continue;
+        }
         keyp[n_live] = key;
         live[n_live++] = p;
     }

@@ -204,8 +204,8 @@ pcache_entry_allows(const struct pcache_entry *e, uint8_t protocol, int port)
     }
     for (size_t i = 0; i < e->n_acl; i++) {
         const struct pcache_acl_rule *r = &e->acl[i];
-        if (r->protocol != protocol) {
-            continue;
+        if (r->protocol && r->protocol != protocol) {
+            continue;            /* Protocol 0 in a rule: any. */
         }
         bool all = r->port_min == 0 && r->port_max == 65535;
         if (all || (port >= r->port_min && port <= r->port_max)) {
@@ -524,8 +524,8 @@ pcache_set_stale_ok(struct pcache *c, bool stale_ok)
 
 /* ---- Invalidation (writer). ---- */
 
-typedef bool entry_pred(const struct pcache_part *, const struct pcache_entry *,
-                        const void *aux);
+typedef bool entry_pred(const struct pcache_part *,
+                        const struct pcache_entry *, const void *aux);
 
 static size_t
 remove_matching(struct pcache_part *p, entry_pred *pred, const void *aux)

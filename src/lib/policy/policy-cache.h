@@ -9,7 +9,8 @@
  *
  * Threads (STYLE.md P5; util/rcu.h):
  *   - one writer, the agent (control) thread: every function not marked
- *     "reader" below;
+ *     "reader" below; it must be registered with RCU (util/rcu.h rule 1)
+ *     because removals free through vf_rcu_call();
  *   - any number of readers, the datapath threads: pcache_part_find(),
  *     pcache_lookup(), pcache_entry_allows(), inside vf_rcu_read_lock().
  *     They never block and never write anything but per-partition

@@ -567,12 +567,16 @@ xlate_done(struct policy_client *pc, struct pc_transfer *t, long status,
             item_done(pc, it, NULL, -EPROTO);
             continue;
         }
-        if (e->version < pc->version && it->retries < 3) {
-            /* Older than change records already applied: ask again. */
+        if (e->version < pc->version) {
+            /* Older than change records already applied: it may predate
+             * a change that kills it.  Ask again (a few times). */
             pcache_entry_free(e);
             pc->st.discarded++;
-            it->retries++;
-            queue_push(pc, it);
+            if (++it->retries > 3) {
+                item_done(pc, it, NULL, -EAGAIN);
+            } else {
+                queue_push(pc, it);
+            }
             continue;
         }
         struct pcache_part *part = pcache_part_get(pc->cache, it->src);

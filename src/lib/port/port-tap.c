@@ -165,10 +165,11 @@ tap_open(struct port_tap *t, const struct port_config *cfg, char **errp)
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", cfg->name);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+    unsigned int flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
     if (cfg->offload) {
-        ifr.ifr_flags |= IFF_VNET_HDR;
+        flags |= IFF_VNET_HDR;
     }
+    ifr.ifr_flags = (short) flags;   /* IFF_TUN_EXCL is bit 15. */
     if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
         int err = errno == EBUSY ? -EEXIST : -errno;
         *errp = vf_xasprintf("port %s: cannot create TAP device: %s%s",

@@ -420,7 +420,9 @@ class Frame:
                 lo, hi = off, self.end
             for p in pkt.protos:
                 for (name, pos), v in p.by_pos.items():
-                    if name == "ipv6.opt.length" and lo < pos < hi \
+                    # (An option's type byte inside the header, its
+                    # length byte perhaps just after it.)
+                    if name == "ipv6.opt.length" and lo < pos <= hi \
                             and pos + 1 + num(v) > hi:
                         rule = "R-opt (tshark stops at an option past its " \
                             "header)"

@@ -769,7 +769,7 @@ def tcp_flag_sweep(g):
             ip = bytes(IPv6(src=g.ip6(), dst=g.ip6(), nh=first,
                             tc=r.randrange(256), fl=r.randrange(1 << 20))
                        / Raw(ext + l4))
-            what = "ipv6/%s/tcp" % what
+            what = "ipv6/%stcp" % (what + "/" if what else "")
         else:
             ip, what = g.ipv4(l4, "tcp")
             ip = ip[:6] + bytes([ip[6] & 0x40, 0]) + ip[8:]

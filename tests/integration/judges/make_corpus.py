@@ -162,7 +162,10 @@ def make_pcaps(frames):
         from scapy.all import Ether, wrpcapng
         import tempfile
         with tempfile.NamedTemporaryFile(suffix=".pcapng") as t:
-            wrpcapng(t.name, [Ether(d) for d, _ in f[90:100]])
+            pkts = [Ether(d) for d, _ in f[90:100]]
+            for i, p in enumerate(pkts):
+                p.time = 1700000000 + i       # Deterministic output.
+            wrpcapng(t.name, pkts)
             with open(t.name, "rb") as fh:
                 out["scapy.pcapng"] = fh.read()
     except ImportError:

@@ -380,6 +380,7 @@ main(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         struct port_config cfg;
         char *errp = NULL;
+        w.ports[i] = NULL;
         if (parse_port(argv[optind + i], &cfg)) {
             fprintf(stderr, "port-wire: bad port '%s'\n", argv[optind + i]);
             usage();
@@ -387,6 +388,10 @@ main(int argc, char **argv)
         if (port_create(&cfg, w.pool, &w.ports[i], &errp)) {
             fprintf(stderr, "port-wire: %s\n", errp);
             free(errp);
+            port_destroy(w.ports[0]);
+            link_monitor_destroy(w.mon);
+            pkt_cache_destroy(w.cache);
+            pkt_pool_destroy(w.pool);
             return 1;
         }
         port_get_caps(w.ports[i], &w.caps[i]);

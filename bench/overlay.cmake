@@ -1,0 +1,1 @@
+vfab_bench(overlay vfab_overlay vfab_net vfab_pkt)

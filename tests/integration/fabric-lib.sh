@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+# tests/integration/fabric-lib.sh: a multi-host fabric out of namespaces,
+# for the overlay tests (source after lib.sh).
+#
+#   fab_init                      underlay namespace "ul" with two bridges:
+#                                 br-ul (VTEPs, 192.168.100.0/24) and
+#                                 br-mg (management, 10.99.0.0/24), and
+#                                 vfab-policyd on 10.99.0.254
+#   fab_host N                    namespace hN: uplink veth up0 on br-ul
+#                                 (no kernel address: vfabd owns VTEP
+#                                 192.168.100.N), mgmt veth on br-mg
+#                                 (10.99.0.N), its vfabd with a fabric
+#                                 bridge "fab" (tunnel $FAB_TUNNEL)
+#   fab_vm NAME HOST VNIC CIDR    namespace for a VM on host HOST, bound to
+#                                 VNIC (created in the model beforehand)
+#   padm ARGS...                  vfabctl against the policy server (admin)
+
+FAB_TUNNEL=${FAB_TUNNEL:-vxlan}
+FAB_PORT=8470
+
+padm() {
+    vf_in ul "$(vf_bin src/vfabctl/vfabctl)" --server "http://10.99.0.254:$FAB_PORT" \
+        --token-file "$VF_TMP/admin.token" "$@"
+}
+
+fab_init() {
+    vf_ns_add ul
+    vf_in ul ip link add br-ul type bridge stp_state 0
+    vf_in ul ip link add br-mg type bridge stp_state 0
+    vf_in ul ip link set br-ul up
+    vf_in ul ip link set br-mg up
+    vf_in ul ip addr add 10.99.0.254/24 dev br-mg
+    vf_bg ul "$(vf_bin src/policyd/vfab-policyd)" \
+        --listen "10.99.0.254:$FAB_PORT" --db "$VF_TMP/policy.db" \
+        --admin-token-file "$VF_TMP/admin.token"
+    FAB_POLICYD_PID=$VF_LAST_PID
+    FAB_POLICYD_LOG=$VF_LAST_LOG
+    vf_wait 10 padm server-status || { cat "$VF_LAST_LOG" >&2; vf_fail "vfab-policyd did not start"; }
+}
+
+# fab_host N [EXTRA-VFABD-ARGS]
+fab_host() {
+    local n=$1
+    shift
+    vf_ns_add h$n
+    vf_veth h$n up0 ul u$n
+    vf_in ul ip link set u$n master br-ul
+    vf_veth h$n mg0 ul m$n
+    vf_in ul ip link set m$n master br-mg
+    vf_in h$n ip addr add 10.99.0.$n/24 dev mg0
+    padm host-register h$n --underlay-ip 192.168.100.$n \
+        --token-file "$VF_TMP/h$n.token" >/dev/null \
+        || vf_fail "host-register h$n"
+    vf_vfabd h$n h$n --fabric-server "http://10.99.0.254:$FAB_PORT" \
+        --fabric-host h$n --fabric-token-file "$VF_TMP/h$n.token" "$@"
+    vfctl h$n add-br fab fabric=$FAB_TUNNEL underlay=192.168.100.$n/24 uplink=up0 \
+        || vf_fail "add-br fab on h$n"
+    vfctl h$n add-port fab up0 type=afpacket || vf_fail "uplink on h$n"
+}
+
+# fab_vm NAME HOST VNIC CIDR : the VNIC must exist in the model.
+fab_vm() {
+    local name=$1 host=$2 vnic=$3 cidr=$4
+    local mac
+    mac=$(padm -j vnic-show "$vnic" | jq -r .mac) || vf_fail "vnic $vnic"
+    vf_ns_add "$name"
+    local tap="${VF_P}$name"
+    tap=${tap:0:15}
+    vfctl "$host" add-port fab "$tap" type=tap vnic="$vnic" \
+        || vf_fail "add-port $tap"
+    vf_vm "$name" "$tap" "$host" "$cidr"
+    vf_in "$name" ip link set "$tap" address "$mac"
+}

@@ -1,0 +1,2 @@
+vfab_unit_test(tunnel vfab_overlay)
+vfab_unit_test(reply vfab_overlay)
