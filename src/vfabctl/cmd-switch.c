@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl/ctl-client.h"
 #include "ctl/jsonrpc.h"
@@ -404,6 +405,36 @@ print_value(const json_t *v)
 }
 
 static void
+render_fabric(const json_t *f)
+{
+    if (!f) {
+        return;
+    }
+    const json_t *br = json_object_get(f, "bridge");
+    printf("Fabric: host %s, policy server %s: %s", jstr(f, "host"),
+           jstr(f, "server"),
+           json_is_true(json_object_get(f, "reachable")) ? "reachable"
+                                                          : "UNREACHABLE");
+    json_t *since = json_object_get(f, "unreachable_since_ms");
+    if (since) {
+        time_t t = (time_t) (json_integer_value(since) / 1000);
+        char buf[64];
+        struct tm tm;
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        printf(" since %s (forwarding on cached translations)", buf);
+    }
+    printf("\n    model version %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+           " VNICs bound",
+           json_integer_value(json_object_get(f, "version")),
+           json_integer_value(json_object_get(f, "vnics_bound")));
+    if (br) {
+        printf(", bridge %s: %s VTEP %s on %s", jstr(br, "name"),
+               jstr(br, "tunnel"), jstr(br, "vtep"), jstr(br, "uplink"));
+    }
+    putchar('\n');
+}
+
+static void
 render_show(const json_t *result)
 {
     size_t i;
@@ -430,7 +461,14 @@ render_show(const json_t *result)
         }
         printf("    flows: %" JSON_INTEGER_FORMAT "\n",
                json_integer_value(json_object_get(br, "n_flows")));
+        json_t *opts = json_object_get(br, "options");
+        if (json_object_size(opts)) {
+            printf("    options: ");
+            print_value(opts);
+            putchar('\n');
+        }
     }
+    render_fabric(json_object_get(result, "fabric"));
 }
 
 static void

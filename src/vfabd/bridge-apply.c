@@ -340,6 +340,35 @@ ba_port_stats(void *aux, const struct sw_bridge *br, json_t **resultp,
     return 0;
 }
 
+static void
+ba_show_extra(void *aux_, json_t *result)
+{
+    struct bridge_apply *aux = aux_;
+    if (!aux->fabric) {
+        return;
+    }
+    json_t *st = fabric_agent_status_json(aux->fabric);
+    /* The summary `show` needs; `call fabric/show` has everything. */
+    json_t *f = json_object();
+    static const char *const keys[] = {"server", "host", "reachable",
+                                       "unreachable_since_ms", "synced",
+                                       "version", "last_error", "bridge"};
+    for (size_t i = 0; i < VF_ARRAY_SIZE(keys); i++) {
+        json_t *v = json_object_get(st, keys[i]);
+        if (v) {
+            json_object_set(f, keys[i], v);
+        }
+    }
+    size_t n_bound = 0, i;
+    json_t *v;
+    json_array_foreach (json_object_get(st, "vnics"), i, v) {
+        n_bound += json_is_true(json_object_get(v, "bound"));
+    }
+    json_object_set_new(f, "vnics_bound", json_integer((json_int_t) n_bound));
+    json_object_set_new(result, "fabric", f);
+    json_decref(st);
+}
+
 const struct switch_apply_class bridge_apply_class = {
     .name = "bridge",
     .bridge_check = ba_bridge_check,
@@ -353,4 +382,5 @@ const struct switch_apply_class bridge_apply_class = {
     .flow_matches = ba_flow_matches,
     .fdb_show = ba_fdb_show,
     .port_stats = ba_port_stats,
+    .show_extra = ba_show_extra,
 };

@@ -80,6 +80,7 @@ struct vnic_info {
     char tenant[64];
     struct eth_addr mac;
     uint32_t vni;
+    vf_be32 gateway;             /* Its network's IPv4 gateway, or 0. */
     struct vnic_identity identity;
 };
 
@@ -311,9 +312,27 @@ vnic_remove(struct fabric_agent *fa, const char *name)
 
 /* Reads one entry of GET /v1/hosts/HOST/vnics: {"vnic": {...}, "vni",
  * "tenant"}. */
+/* The gateway of the first IPv4 subnet in 'subnets': its first address. */
+static vf_be32
+gateway_of(const json_t *subnets)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach ((json_t *) subnets, i, s) {
+        vf_be32 net;
+        unsigned int plen;
+        const char *t = json_string_value(s);
+        if (t && !ipv4_cidr_parse(t, &net, &plen) && plen <= 30) {
+            return vf_htonl(vf_ntohl(net) + 1);
+        }
+    }
+    return 0;
+}
+
+/* 'subnets' NULL: keep the gateway already known. */
 static void
 vnic_update_from_json(struct fabric_agent *fa, const json_t *vnic,
-                      uint32_t vni, const char *tenant)
+                      uint32_t vni, const char *tenant, const json_t *subnets)
 {
     const char *name = json_string_value(json_object_get(vnic, "name"));
     const char *mac = json_string_value(json_object_get(vnic, "mac"));
@@ -329,8 +348,11 @@ vnic_update_from_json(struct fabric_agent *fa, const json_t *vnic,
         fa->vnics = vf_xrealloc(fa->vnics,
                                 (fa->n_vnics + 1) * sizeof *fa->vnics);
         v = &fa->vnics[fa->n_vnics++];
+        memset(v, 0, sizeof *v);
     }
+    vf_be32 gateway = subnets ? gateway_of(subnets) : v->gateway;
     memset(v, 0, sizeof *v);
+    v->gateway = gateway;
     snprintf(v->name, sizeof v->name, "%s", name);
     snprintf(v->network, sizeof v->network, "%s",
              json_string_value(json_object_get(vnic, "network")) ?: "");
@@ -376,6 +398,7 @@ rebind(struct fabric_agent *fa, struct bound_port *bp)
     b.gid = vf_hash_string(v->name, 0x76666162u);
     b.part = pcache_part_get(policy_client_cache(fa->pc), v->name);
     b.identity = v->identity;
+    b.gateway = v->gateway;
     dp_port_bind(fa->dp, bp->port, &b);
     if (!bp->bound) {
         char mac[ETH_ADDR_STRLEN];
@@ -422,8 +445,8 @@ apply_vnic_list(struct fabric_agent *fa, const json_t *j, bool replace)
         vnic_update_from_json(fa, json_object_get(e, "vnic"),
                               (uint32_t) json_integer_value(
                                   json_object_get(e, "vni")),
-                              json_string_value(json_object_get(e,
-                                                                "tenant")));
+                              json_string_value(json_object_get(e, "tenant")),
+                              json_object_get(e, "subnets"));
     }
     rebind_all(fa);
 }
@@ -483,7 +506,7 @@ on_change(void *aux, const json_t *rec)
         if (vni && old) {
             char tenant[64];
             snprintf(tenant, sizeof tenant, "%s", old->tenant);
-            vnic_update_from_json(fa, obj, vni, tenant);
+            vnic_update_from_json(fa, obj, vni, tenant, NULL);
             rebind_all(fa);
         } else {
             refresh(fa);         /* Need its VNI and tenant. */
@@ -630,6 +653,14 @@ key_mac(struct pcache_key *k, const struct eth_addr *mac)
     memcpy(k->addr, mac->ea, 6);
 }
 
+static void
+key_ip4(struct pcache_key *k, vf_be32 ip)
+{
+    memset(k, 0, sizeof *k);
+    k->type = PCACHE_KEY_IPV4;
+    memcpy(k->addr, &ip, 4);
+}
+
 /* Answers an ARP request or neighbor solicitation from its translation.
  * Returns false if the translation is not cached yet. */
 static bool
@@ -687,13 +718,37 @@ resolve_target(const struct flow_key *key, struct pcache_key *t)
     return true;
 }
 
+static const struct eth_addr router_mac = DP_ROUTER_MAC;
+
+/* Answers ARP for the VNIC's gateway with the distributed router's MAC.
+ * Returns true if it was such a request. */
+static bool
+answer_gateway(struct fabric_agent *fa, struct dp_port *in,
+               const struct bound_port *bp, const struct flow_key *key)
+{
+    const struct vnic_info *v = vnic_find(fa, bp->vnic);
+    if (!v || !v->gateway || key->dl_type != VF_BE16(ETH_TYPE_ARP)
+        || key->nw_dst != v->gateway) {
+        return false;
+    }
+    struct pkt *out = new_pkt(fa);
+    if (out && !reply_arp(out, key, &router_mac)) {
+        fa->st.arp_answered++;
+        dp_agent_send(fa->dp, in, out);
+    } else {
+        pkt_free(NULL, out);
+    }
+    return true;
+}
+
 static void
 handle_resolve(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
                const struct flow_key *key, bool *taken)
 {
     struct bound_port *bp = bound_of(fa, in);
     struct pcache_key t;
-    if (!bp || !bp->bound || !resolve_target(key, &t)) {
+    if (!bp || !bp->bound || !resolve_target(key, &t)
+        || answer_gateway(fa, in, bp, key)) {
         return;
     }
     if (answer_resolve(fa, in, bp, key, &t)) {
@@ -746,6 +801,10 @@ handle_neigh(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
     const struct pcache_entry *e = part ? pcache_lookup(part, &k, fa->now,
                                                         NULL)
                                         : NULL;
+    if (!e && part && key->dl_type == VF_BE16(ETH_TYPE_IPV4)) {
+        key_ip4(&k, key->nw_dst);              /* A routed frame. */
+        e = pcache_lookup(part, &k, fa->now, NULL);
+    }
     if (!e || e->underlay_family != 4) {
         return;
     }
@@ -851,7 +910,11 @@ handle_rx_xlate(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
         return;
     }
     struct pcache_key k;
-    key_mac(&k, &inner.dl_src);
+    if (eth_addr_equals(&inner.dl_src, &router_mac)) {
+        key_ip4(&k, inner.nw_src);             /* A routed frame. */
+    } else {
+        key_mac(&k, &inner.dl_src);
+    }
     handle_xlate(fa, bp->vnic, in, p, &k, DP_UPCALL_FAB_RX_XLATE, taken);
 }
 
@@ -874,7 +937,11 @@ upcall_cb(void *aux, struct dp_bridge *br, struct dp_port *in,
         struct bound_port *bp = bound_of(fa, in);
         if (bp && bp->bound) {
             struct pcache_key k;
-            key_mac(&k, &key.dl_dst);
+            if (eth_addr_equals(&key.dl_dst, &router_mac)) {
+                key_ip4(&k, key.nw_dst);        /* Routed by its IP. */
+            } else {
+                key_mac(&k, &key.dl_dst);
+            }
             handle_xlate(fa, bp->vnic, in, p, &k, reason, taken);
         }
         break;

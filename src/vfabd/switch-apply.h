@@ -89,6 +89,10 @@ struct switch_apply_class {
                     json_t **resultp, char **errp);
     int (*port_stats)(void *aux, const struct sw_bridge *br,
                       json_t **resultp, char **errp);
+
+    /* `show`: adds datapath-wide state (e.g. "fabric") to the answer
+     * object 'result'.  NULL: nothing to add. */
+    void (*show_extra)(void *aux, json_t *result);
 };
 
 #endif /* switch-apply.h */

@@ -156,6 +156,10 @@ show_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
         }
     }
     *resultp = json_pack("{s:o}", "bridges", bridges);
+    const struct switch_apply_class *apply = switch_config_apply_class(sc);
+    if (apply->show_extra) {
+        apply->show_extra(switch_config_apply_aux(sc), *resultp);
+    }
     return 0;
 }
 

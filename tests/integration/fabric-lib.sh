@@ -14,6 +14,17 @@
 #   fab_vm NAME HOST VNIC CIDR    namespace for a VM on host HOST, bound to
 #                                 VNIC (created in the model beforehand)
 #   padm ARGS...                  vfabctl against the policy server (admin)
+#   fab_policyd_start [ARGS...]   (re)start vfab-policyd on the same db/port
+#   fab_policyd_kill [SIGNAL]     stop it (default SIGKILL)
+#   fab_peer NAME IP              namespace NAME with a veth "ul0" on br-ul
+#                                 holding the kernel address IP/24 (a VTEP
+#                                 nobody here wrote: kernel vxlan, OVS)
+#   fab_model_host NAME IP        register host NAME (underlay IP) in the
+#                                 model only (for such foreign VTEPs)
+#   fab_capture NS IF FILTER FILE tshark on IF in NS into FILE, waiting until
+#                                 it captures; sets FAB_CAPTURE_PID
+#   fab_capture_stop              stops it (the file is complete after)
+#   fab_stat HOST PORT COUNTER    drops.COUNTER of PORT on bridge fab of HOST
 
 FAB_TUNNEL=${FAB_TUNNEL:-vxlan}
 FAB_PORT=8470
@@ -30,12 +41,62 @@ fab_init() {
     vf_in ul ip link set br-ul up
     vf_in ul ip link set br-mg up
     vf_in ul ip addr add 10.99.0.254/24 dev br-mg
+    fab_policyd_start
+}
+
+fab_policyd_start() {
     vf_bg ul "$(vf_bin src/policyd/vfab-policyd)" \
         --listen "10.99.0.254:$FAB_PORT" --db "$VF_TMP/policy.db" \
-        --admin-token-file "$VF_TMP/admin.token"
+        --admin-token-file "$VF_TMP/admin.token" "$@"
     FAB_POLICYD_PID=$VF_LAST_PID
     FAB_POLICYD_LOG=$VF_LAST_LOG
     vf_wait 10 padm server-status || { cat "$VF_LAST_LOG" >&2; vf_fail "vfab-policyd did not start"; }
+}
+
+fab_policyd_kill() {
+    kill "-${1:-KILL}" "$FAB_POLICYD_PID" 2>/dev/null
+    local _
+    for _ in $(seq 50); do
+        kill -0 "$FAB_POLICYD_PID" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    vf_fail "vfab-policyd $FAB_POLICYD_PID did not stop"
+}
+
+fab_peer() {
+    local name=$1 ip=$2
+    local port="p${name:0:6}"
+    vf_ns_add "$name"
+    vf_veth "$name" ul0 ul "$port"
+    vf_in ul ip link set "$port" master br-ul
+    vf_in "$name" ip addr add "$ip/24" dev ul0
+}
+
+fab_model_host() {
+    padm host-register "$1" --underlay-ip "$2" \
+        --token-file "$VF_TMP/$1.token" >/dev/null || vf_fail "host-register $1"
+}
+
+fab_capture() {
+    local ns=$1 dev=$2 filter=$3 file=$4
+    vf_bg "$ns" tshark -i "$dev" -f "$filter" -w "$file" -q
+    FAB_CAPTURE_PID=$VF_LAST_PID
+    vf_wait 15 grep -q "Capture started" "$VF_LAST_LOG" \
+        || { cat "$VF_LAST_LOG" >&2; vf_fail "tshark on $dev did not start"; }
+}
+
+fab_capture_stop() {
+    kill "$FAB_CAPTURE_PID" 2>/dev/null
+    local _
+    for _ in $(seq 50); do
+        kill -0 "$FAB_CAPTURE_PID" 2>/dev/null || return 0
+        sleep 0.1
+    done
+}
+
+fab_stat() {
+    vfctl "$1" -j port-stats fab | jq "[.ports[] | select(.port==\"$2\")
+        | .drops.$3 // 0] | add // 0"
 }
 
 # fab_host N [EXTRA-VFABD-ARGS]

@@ -29,8 +29,7 @@ fab_vm r1 h2 r1 10.1.0.1/24
 fab_vm r2 h1 r2 10.1.0.2/24
 
 # Capture the underlay while the VMs talk.
-vf_bg ul tshark -i br-ul -f "udp port 4789 or udp port 6081" -w "$VF_TMP/ul.pcap" -q
-sleep 1
+fab_capture ul br-ul "udp port 4789 or udp port 6081" "$VF_TMP/ul.pcap"
 vf_wait 15 vf_in b1 ping -c 1 -W 1 10.1.0.2 || {
     vfctl h1 -j call fabric/show >&2; vf_fail "blue b1 -> b2 across hosts"; }
 vf_ping b1 10.1.0.2 3
@@ -40,7 +39,7 @@ mac=$(vf_in b1 ip neigh show 10.1.0.2 | awk '{print $5}')
 [ "$mac" = 02:00:00:00:01:02 ] || vf_fail "b1 resolved 10.1.0.2 to $mac"
 mac=$(vf_in r1 ip neigh show 10.1.0.2 | awk '{print $5}')
 [ "$mac" = 02:00:00:00:02:02 ] || vf_fail "r1 resolved 10.1.0.2 to $mac"
-kill "$VF_LAST_PID"; sleep 1
+fab_capture_stop
 vnis=$(for v in $(tshark -r "$VF_TMP/ul.pcap" -T fields -e vxlan.vni \
                       -e geneve.vni 2>/dev/null | tr '\t,' '\n\n' | sort -u); do
           printf '%d\n' "$v"      # tshark prints Geneve VNIs in hex

@@ -76,8 +76,11 @@ class Daemon:
 
     def start(self):
         logf = open(self.logpath, "a")
+        # In a namespace of its own: vfabd creates real TAP devices and
+        # attaches afpacket ports to real interfaces ('up0', made by main).
         self.proc = subprocess.Popen(
-            [VFABD, "--socket", self.sock, "--db", self.db, "--test-hooks"],
+            ["ip", "netns", "exec", NETNS, VFABD, "--socket", self.sock,
+             "--db", self.db, "--test-hooks"],
             stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
         deadline = time.time() + 15
@@ -131,8 +134,10 @@ def check_clean_restart(d):
     c.ok("port/remove", "br0", "gone")          # Leaves a hole: port 3.
     c.ok("port/add", "br1", "pa", {"type": "patch", "peer": "pb"})
     for i in range(5):
-        c.ok("flow/add", "br0", "priority=%d,actions=drop" % i)
-    c.ok("flow/remove", "br0", "priority=2")
+        c.ok("flow/add", "br0",
+             "priority=%d,udp,tp_dst=%d,actions=drop" % (i, 1000 + i))
+    # Non-strict deletion (OpenFlow): selects the flow with that port.
+    c.ok("flow/remove", "br0", "udp,tp_dst=1002")
     before = snapshot(c)
     c.close()
     d.stop()
@@ -189,7 +194,8 @@ def model_states(base_state, ops):
         elif method == "port/add":
             bridges[params[0]]["ports"].add(params[1])
         elif method == "flow/add":
-            bridges[params[0]]["flows"].append(params[1])
+            # vfabd stores rules in the classifier's canonical form.
+            bridges[params[0]]["flows"].append("table=0," + params[1])
         yield k, summary()
 
 
@@ -295,12 +301,31 @@ def check_injected_failure(d):
     log("injected database failures: ok")
 
 
+NETNS = "vtp%d-host" % (os.getpid() % 100000)
+
+
+def netns_setup():
+    subprocess.run(["ip", "netns", "add", NETNS], check=True)
+    for cmd in (["ip", "link", "add", "up0", "type", "veth", "peer", "name",
+                 "up0p"], ["ip", "link", "set", "up0", "up"]):
+        subprocess.run(["ip", "netns", "exec", NETNS] + cmd, check=True)
+
+
+def netns_cleanup():
+    subprocess.run(["ip", "netns", "pids", NETNS], capture_output=True)
+    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+
+
 def main():
     if not os.access(VFABD, os.X_OK):
         log("SKIP: %s not built" % VFABD)
         sys.exit(77)
+    if os.geteuid() != 0:
+        log("SKIP: needs root")
+        sys.exit(77)
     tmp = tempfile.mkdtemp(prefix=PREFIX + ".")
     d = Daemon(tmp)
+    netns_setup()
     try:
         check_clean_restart(d)
         c = d.start()
@@ -313,6 +338,7 @@ def main():
         log("PASS")
     finally:
         d.kill()
+        netns_cleanup()
         if os.environ.get("VFAB_KEEP_LOGS"):
             log("logs kept in " + tmp)
         else:

@@ -43,7 +43,7 @@ struct dp_port {
     struct port_caps caps;                /* const */
     _Atomic uint64_t drops[DP_N_DROPS];   /* atomic: dp thread adds. */
     _Atomic uint64_t quota_skips;         /* atomic */
-    struct dp_vnic_binding *_Atomic bind; /* ctl: RCU; fabric VNICs. */
+    struct dp_vnic_binding *bind;       /* ctl: RCU; fabric VNICs. */
     struct rcu_head rcu;
 };
 
@@ -68,8 +68,8 @@ struct dp_bridge {
                                            * bridge: keys hold port
                                            * numbers, which are per
                                            * bridge). */
-    struct dp_bridge_ports *_Atomic ports;    /* ctl: published. */
-    struct dp_fabric *_Atomic fabric;     /* ctl: RCU; NULL for L2. */
+    struct dp_bridge_ports *ports;     /* ctl: RCU-published. */
+    struct dp_fabric *fabric;          /* ctl: RCU; NULL for L2. */
     struct rcu_head rcu;
 };
 
@@ -165,7 +165,7 @@ struct dp {
     uint32_t n_bridges;                   /* ctl */
     uint32_t next_bridge_id;              /* ctl */
     struct dp_port *ports[DP_MAX_PORTS];  /* ctl: by index. */
-    struct dp_snapshot *_Atomic snap;     /* ctl: published. */
+    struct dp_snapshot *snap;          /* ctl: RCU-published. */
     uint64_t snap_version;                /* ctl */
     uint8_t owner_used[DP_MAX_PORTS + 1]; /* ctl: VNIC ids in use. */
     struct dp_thread *thread;             /* const after dp_start. */

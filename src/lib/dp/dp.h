@@ -166,6 +166,10 @@ struct field_port_names dp_bridge_port_names(struct dp_bridge *br);
  * uplink); frames arriving on the uplink are decapsulated and delivered
  * if the model says their source sits behind that VTEP.  Theory:
  * dp/fabric.c. */
+/* The distributed router's MAC: every host answers ARP for its VNICs'
+ * gateways with it and routes frames sent to it (dp/fabric.c). */
+#define DP_ROUTER_MAC {{0x02, 0xfa, 0xb0, 0x00, 0x00, 0x01}}
+
 struct dp_fabric_config {
     enum tunnel_type tunnel;
     vf_be32 vtep_ip;             /* Our underlay address. */
@@ -193,6 +197,7 @@ struct dp_vnic_binding {
     uint32_t gid;                /* Fabric-wide id (Geneve option). */
     struct pcache_part *part;    /* Its translation partition. */
     struct vnic_identity identity;   /* From the model. */
+    vf_be32 gateway;             /* Its network's IPv4 gateway, or 0. */
 };
 
 /* Binds 'port' to a VNIC of the model ('b' copied), or unbinds it (NULL:

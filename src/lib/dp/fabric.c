@@ -20,6 +20,16 @@
  *                          goes to the agent, which answers with ICMP
  *                          "fragmentation needed" / "packet too big"
  *
+ * Routing (the distributed router): a VNIC's IPv4 gateway (the first
+ * address of its network's subnet) answers ARP with DP_ROUTER_MAC on every
+ * host.  A frame sent to that MAC is routed by the translation of its
+ * destination IP (the server resolves it in the source's tenant): MACs
+ * rewritten (router -> destination VNIC), TTL decremented, checksums
+ * fixed, then delivered or encapsulated with the destination network's
+ * VNI.  Cross-network traffic obeys the tenant's policies (default deny).
+ * On the receiving host, a routed frame's source (the router MAC) is
+ * checked by its inner source IP instead of its MAC.
+ *
  * From the uplink: a VXLAN/Geneve frame to our VTEP address is
  * decapsulated; it is delivered only if its VNI is that of a local VNIC
  * and the destination VNIC's own translation of the inner source MAC says
@@ -206,6 +216,58 @@ send_remote(struct dp_ctx *c, struct pkt *p, const struct dp_fabric *fab,
     pkt_free(c->t->cache, p);
 }
 
+static const struct eth_addr router_mac = DP_ROUTER_MAC;
+
+static void
+pcache_ip4_key(struct pcache_key *key, vf_be32 ip)
+{
+    memset(key, 0, sizeof *key);
+    key->type = PCACHE_KEY_IPV4;
+    memcpy(key->addr, &ip, 4);
+}
+
+/* Routes 'p' (taken), sent by VNIC 'b' to the router MAC. */
+static void
+route(struct dp_ctx *c, struct pkt *p, const struct flow_key *key,
+      const struct dp_fabric *fab, const struct dp_vnic_binding *b)
+{
+    if (key->dl_type != VF_BE16(ETH_TYPE_IPV4)) {
+        dp_drop(c, p, DP_DROP_NO_DEST);
+        return;
+    }
+    struct pcache_key k;
+    pcache_ip4_key(&k, key->nw_dst);
+    const struct pcache_entry *e = pcache_lookup(b->part, &k, c->t->now,
+                                                 NULL);
+    if (!e) {
+        dp_upcall(c, p, 0, DP_UPCALL_FAB_XLATE, 0, true);
+        return;
+    }
+    if (!allowed(e, key)) {
+        dp_drop(c, p, DP_DROP_POLICY);
+        return;
+    }
+    if (key->nw_ttl <= 1) {
+        dp_drop(c, p, DP_DROP_LOOP);
+        return;
+    }
+    struct flow_key nk = *key;
+    nk.dl_src = router_mac;
+    nk.dl_dst = e->dst_mac;
+    nk.nw_ttl--;
+    dp_commit_key(p, key, &nk);
+    if (e->local) {
+        struct dp_port *out = local_port(c, e->vni, &e->dst_mac);
+        if (out) {
+            dp_output(c->t, out, p);
+        } else {
+            dp_drop(c, p, DP_DROP_NO_DEST);
+        }
+        return;
+    }
+    send_remote(c, p, fab, b, e);
+}
+
 void
 dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
                     const struct flow_key *key, bool last)
@@ -229,6 +291,10 @@ dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
         } else {
             flood_local(c, p, b->vni, c->in, true);
         }
+        return;
+    }
+    if (eth_addr_equals(&key->dl_dst, &router_mac)) {
+        route(c, p, key, fab, b);
         return;
     }
     struct pcache_key k;
@@ -259,18 +325,28 @@ dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
  * 0 no, -1 not known yet. */
 static int
 check_source(const struct dp_ctx *c, const struct dp_port *dst,
-             const struct tunnel_rx *rx, const struct eth_addr *src_mac)
+             const struct tunnel_rx *rx, const struct flow_key *ik)
 {
     const struct dp_vnic_binding *b = vf_rcu_get(dst->bind);
     struct pcache_key k;
-    pcache_mac_key(&k, src_mac);
+    /* A routed frame carries the router's MAC: its source is its IP,
+     * in another network (so another VNI). */
+    bool routed = eth_addr_equals(&ik->dl_src, &router_mac);
+    if (routed) {
+        if (ik->dl_type != VF_BE16(ETH_TYPE_IPV4)) {
+            return 0;
+        }
+        pcache_ip4_key(&k, ik->nw_src);
+    } else {
+        pcache_mac_key(&k, &ik->dl_src);
+    }
     const struct pcache_entry *e = pcache_lookup(b->part, &k, c->t->now,
                                                  NULL);
     if (!e) {
         return -1;
     }
-    return e->status == PCACHE_OK && !e->local && e->vni == rx->vni
-           && e->underlay_family == 4
+    return e->status == PCACHE_OK && !e->local
+           && (routed || e->vni == rx->vni) && e->underlay_family == 4
            && vf_get_u32(e->underlay_ip) == rx->src_ip;
 }
 
@@ -304,10 +380,15 @@ deliver_decapped(struct dp_ctx *c, struct pkt *p, const struct tunnel_rx *rx,
         dp_drop(c, p, DP_DROP_NO_DEST);
         return;
     }
-    int ok = check_source(c, dst, rx, &ik.dl_src);
+    int ok = check_source(c, dst, rx, &ik);
     if (ok < 0) {
-        /* Ask the agent; it sees the frame as it arrived. */
+        /* Ask the agent; it sees the frame as it arrived (with the
+         * offload request, if any, where tunnel_decap() found it). */
         pkt_push(p, outer_len);
+        if (p->flags & PKT_F_OFFLOAD) {
+            p->offload.csum_start = (uint16_t) (p->offload.csum_start
+                                                + outer_len);
+        }
         dp_upcall(c, p, 0, DP_UPCALL_FAB_RX_XLATE, dst->port_no, true);
         return;
     }

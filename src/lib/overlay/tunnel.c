@@ -122,6 +122,25 @@ geneve_options(const uint8_t *opt, uint32_t len, struct tunnel_rx *rx)
     return TUNNEL_OK;
 }
 
+/* An offload request on the outer frame comes from a sender whose stack
+ * offloads tunnels: Linux's vxlan device over a veth hands over frames
+ * whose partial checksum and GSO request are those of the inner TCP/UDP
+ * segment (the outer UDP checksum is complete, RFC 7348 allows zero).
+ * Such a request belongs to the inner frame: it is kept, its checksum
+ * start moved with the frame ('*keep').  A partial checksum inside the
+ * outer headers is the outer UDP's, which nobody checks once the headers
+ * are gone: dropped.  A GSO request without a partial checksum in the
+ * inner frame cannot be segmented (net/gso.h): malformed. */
+static enum tunnel_err
+inner_offload(const struct pkt_offload *o, uint32_t outer, bool *keep)
+{
+    *keep = o->needs_csum && o->csum_start >= outer + ETH_HDR_LEN;
+    if (o->gso_type != PKT_GSO_NONE && !*keep) {
+        return TUNNEL_ERR_MALFORMED;
+    }
+    return TUNNEL_OK;
+}
+
 enum tunnel_err
 tunnel_decap(struct pkt *p, uint16_t vxlan_port, uint16_t geneve_port,
              struct tunnel_rx *rx)
@@ -189,13 +208,26 @@ tunnel_decap(struct pkt *p, uint16_t vxlan_port, uint16_t geneve_port,
     if (left - hlen < ETH_HDR_LEN) {
         return TUNNEL_ERR_MALFORMED;
     }
-    /* Keep only the inner frame: drop outer headers and any padding. */
     uint32_t outer = 14 + ihl + 8 + hlen;
+    bool keep_offload = false;
+    if (p->flags & PKT_F_OFFLOAD) {
+        enum tunnel_err err = inner_offload(&p->offload, outer,
+                                            &keep_offload);
+        if (err) {
+            return err;
+        }
+    }
+    /* Keep only the inner frame: drop outer headers and any padding. */
     pkt_trim(p, 14 + tot);
     pkt_pull(p, outer);
     p->l2_ofs = 0;
     p->l3_ofs = p->l4_ofs = p->inner_l2_ofs = PKT_OFS_NONE;
-    p->flags &= (uint8_t) ~PKT_F_OFFLOAD;
+    if (keep_offload) {
+        p->offload.csum_start = (uint16_t) (p->offload.csum_start - outer);
+        p->offload.csum_valid = 0;
+    } else {
+        p->flags &= (uint8_t) ~PKT_F_OFFLOAD;
+    }
     return TUNNEL_OK;
 }
 

@@ -95,8 +95,10 @@ int tunnel_encap(struct pkt *p, const struct tunnel_encap *e,
 /* Recognises and strips the outer headers of 'p', which must be addressed
  * to UDP port 'vxlan_port' or 'geneve_port' (host order; 0: standard).
  * On success returns TUNNEL_OK, fills 'rx' and leaves 'p' holding the inner
- * frame (offsets reset); otherwise returns the reason and leaves 'p'
- * unchanged. */
+ * frame (offsets reset; an offload request whose partial checksum lies in
+ * the inner frame, as Linux's vxlan sends them, is kept and moved with it,
+ * any other is dropped, and a GSO request without one is malformed);
+ * otherwise returns the reason and leaves 'p' unchanged. */
 enum tunnel_err tunnel_decap(struct pkt *p, uint16_t vxlan_port,
                              uint16_t geneve_port, struct tunnel_rx *rx);
 

@@ -940,6 +940,17 @@ handle_host_vnics(struct ctx *c, const char *name)
         model_obj_format(&v->obj, 0, &w);
         vf_jw_ku64(&w, "vni", v->network->vni);
         vf_jw_kstr(&w, "tenant", v->network->tenant->obj.name);
+        /* The agent's distributed router needs the subnets (gateways). */
+        vf_jw_key(&w, "subnets");
+        vf_jw_arr_begin(&w);
+        for (size_t k = 0; k < v->network->n_subnets; k++) {
+            char a[64], cidr[80];
+            const struct model_prefix *px = &v->network->subnets[k];
+            snprintf(cidr, sizeof cidr, "%s/%u",
+                     model_addr_format(&px->addr, a), px->plen);
+            vf_jw_str(&w, cidr);
+        }
+        vf_jw_arr_end(&w);
         vf_jw_obj_end(&w);
     }
     vf_jw_arr_end(&w);
