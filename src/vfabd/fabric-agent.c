@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,8 @@ struct fabric_agent {
     pthread_mutex_t lock;
     struct job *done;                    /* lock */
     int job_fd;
+    _Atomic int n_workers;               /* atomic: jobs in flight. */
+    int64_t next_claim_retry;
     struct fabric_stats st;
 };
 
@@ -244,6 +247,7 @@ job_main(void *arg)
     if (write(fa->job_fd, &one, sizeof one) < 0) {
         /* The agent polls the list on every run anyway. */
     }
+    atomic_fetch_sub(&fa->n_workers, 1);
     return NULL;
 }
 
@@ -259,12 +263,14 @@ job_start(struct fabric_agent *fa, enum job_kind kind, const char *method,
     j->url = vf_xstrdup(fa->url);
     j->token = vf_xstrdup(fa->token);
     j->next = (struct job *) fa;     /* Hand-over to the thread. */
+    atomic_fetch_add(&fa->n_workers, 1);
     pthread_t th;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&th, &attr, job_main, j)) {
         VF_LOG_WARN(fabric, "cannot start a worker for %s %s", method, path);
+        atomic_fetch_sub(&fa->n_workers, 1);
         j->next = NULL;
         j->error = vf_xstrdup("no thread");
         pthread_mutex_lock(&fa->lock);
@@ -1042,21 +1048,19 @@ fabric_agent_destroy(struct fabric_agent *fa)
         return;
     }
     flush_all_queues(fa);
-    /* Wait for workers (each at most one REST timeout). */
-    for (int i = 0; i < 400; i++) {
-        pthread_mutex_lock(&fa->lock);
-        struct job *j = fa->done;
-        fa->done = NULL;
-        pthread_mutex_unlock(&fa->lock);
-        while (j) {
-            struct job *next = j->next;
-            job_free(j);
-            j = next;
-        }
-        if (!fa->st.claims) {
-            break;
-        }
-        break;
+    /* Workers write their results into 'fa': wait for them (each ends
+     * within one REST timeout, 3 s). */
+    for (int i = 0; i < 500 && atomic_load(&fa->n_workers); i++) {
+        usleep(10000);
+    }
+    pthread_mutex_lock(&fa->lock);
+    struct job *j = fa->done;
+    fa->done = NULL;
+    pthread_mutex_unlock(&fa->lock);
+    while (j) {
+        struct job *next = j->next;
+        job_free(j);
+        j = next;
     }
     if (fa->dp) {
         dp_set_upcall_cb(fa->dp, NULL, NULL);
@@ -1255,8 +1259,13 @@ process_jobs(struct fabric_agent *fa)
         } else if (!ok) {
             if (j->kind == JOB_CLAIM) {
                 fa->st.claim_failures++;
+                for (size_t i = 0; i < fa->n_ports; i++) {
+                    if (!fa->ports[i].bound) {
+                        fa->ports[i].claim_sent = false;   /* Retry. */
+                    }
+                }
             }
-            VF_LOG_WARN(fabric, "%s %s: %s", j->method, j->path,
+            VF_LOG_WARN_RL(fabric, "%s %s: %s", j->method, j->path,
                         j->error ? j->error
                                  : (j->answer ? j->answer : "failed"));
             if (j->kind == JOB_HOST) {
@@ -1280,12 +1289,11 @@ fabric_agent_run(struct fabric_agent *fa, int64_t now)
     if (st.reachable && !fa->host_registered) {
         register_host(fa);
     }
-    if (st.reachable) {
+    if (st.reachable && now >= fa->next_claim_retry) {
+        fa->next_claim_retry = now + 5 * 1000000000ll;
         for (size_t i = 0; i < fa->n_ports; i++) {
-            struct bound_port *bp = &fa->ports[i];
-            if (!bp->bound && bp->claim_sent && st.synced) {
-                /* Claims are retried after each full resync. */
-                continue;
+            if (!fa->ports[i].bound) {
+                claim(fa, &fa->ports[i]);
             }
         }
     }

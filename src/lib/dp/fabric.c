@@ -226,6 +226,44 @@ pcache_ip4_key(struct pcache_key *key, vf_be32 ip)
     memcpy(key->addr, &ip, 4);
 }
 
+/* The translation of 'k' for VNIC 'b', if it lets 'p' (key 'key')
+ * through; otherwise 'p' is taken (upcall on a miss, drop on a denial)
+ * and NULL returned. */
+static const struct pcache_entry *
+translate(struct dp_ctx *c, struct pkt *p, const struct dp_vnic_binding *b,
+          const struct pcache_key *k, const struct flow_key *key)
+{
+    const struct pcache_entry *e = pcache_lookup(b->part, k, c->t->now,
+                                                 NULL);
+    if (!e) {
+        dp_upcall(c, p, 0, DP_UPCALL_FAB_XLATE, 0, true);
+        return NULL;
+    }
+    if (!allowed(e, key)) {
+        dp_drop(c, p, DP_DROP_POLICY);
+        return NULL;
+    }
+    return e;
+}
+
+/* Sends 'p' (taken) where translation 'e' says: a local VNIC, or a remote
+ * host through the tunnel. */
+static void
+deliver(struct dp_ctx *c, struct pkt *p, const struct dp_fabric *fab,
+        const struct dp_vnic_binding *b, const struct pcache_entry *e)
+{
+    if (!e->local) {
+        send_remote(c, p, fab, b, e);
+        return;
+    }
+    struct dp_port *out = local_port(c, e->vni, &e->dst_mac);
+    if (out && out != c->in) {
+        dp_output(c->t, out, p);
+    } else {
+        dp_drop(c, p, DP_DROP_NO_DEST);
+    }
+}
+
 /* Routes 'p' (taken), sent by VNIC 'b' to the router MAC. */
 static void
 route(struct dp_ctx *c, struct pkt *p, const struct flow_key *key,
@@ -237,14 +275,8 @@ route(struct dp_ctx *c, struct pkt *p, const struct flow_key *key,
     }
     struct pcache_key k;
     pcache_ip4_key(&k, key->nw_dst);
-    const struct pcache_entry *e = pcache_lookup(b->part, &k, c->t->now,
-                                                 NULL);
+    const struct pcache_entry *e = translate(c, p, b, &k, key);
     if (!e) {
-        dp_upcall(c, p, 0, DP_UPCALL_FAB_XLATE, 0, true);
-        return;
-    }
-    if (!allowed(e, key)) {
-        dp_drop(c, p, DP_DROP_POLICY);
         return;
     }
     if (key->nw_ttl <= 1) {
@@ -256,16 +288,7 @@ route(struct dp_ctx *c, struct pkt *p, const struct flow_key *key,
     nk.dl_dst = e->dst_mac;
     nk.nw_ttl--;
     dp_commit_key(p, key, &nk);
-    if (e->local) {
-        struct dp_port *out = local_port(c, e->vni, &e->dst_mac);
-        if (out) {
-            dp_output(c->t, out, p);
-        } else {
-            dp_drop(c, p, DP_DROP_NO_DEST);
-        }
-        return;
-    }
-    send_remote(c, p, fab, b, e);
+    deliver(c, p, fab, b, e);
 }
 
 void
@@ -299,26 +322,10 @@ dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
     }
     struct pcache_key k;
     pcache_mac_key(&k, &key->dl_dst);
-    const struct pcache_entry *e = pcache_lookup(b->part, &k, c->t->now,
-                                                 NULL);
-    if (!e) {
-        dp_upcall(c, p, 0, DP_UPCALL_FAB_XLATE, 0, true);
-        return;
+    const struct pcache_entry *e = translate(c, p, b, &k, key);
+    if (e) {
+        deliver(c, p, fab, b, e);
     }
-    if (!allowed(e, key)) {
-        dp_drop(c, p, DP_DROP_POLICY);
-        return;
-    }
-    if (e->local) {
-        struct dp_port *out = local_port(c, e->vni, &e->dst_mac);
-        if (out && out != c->in) {
-            dp_output(c->t, out, p);
-        } else {
-            dp_drop(c, p, DP_DROP_NO_DEST);
-        }
-        return;
-    }
-    send_remote(c, p, fab, b, e);
 }
 
 /* Is the (decapsulated) source behind 'rx' in the model?  Returns 1 yes,
