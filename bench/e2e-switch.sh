@@ -53,15 +53,18 @@ vfab_peer() {
     . "$PEERS_DIR/lib.sh"
     local bp=${E2E_VFAB_BUSY_POLL:-0}
     pb_init "vfab$([[ $bp != 0 ]] && echo -busypoll || true)"
-    local vfabd=$VFAB_BUILD/src/vfabd/vfabd
-    local ctl=$VFAB_BUILD/src/vfabctl/vfabctl
-    [[ -x $vfabd && -x $ctl ]] || pb_die "no vfabd/vfabctl in $VFAB_BUILD"
-    sw() { "$ctl" --socket "$PB_TMP/vfabd.sock" "$@"; }
+    # Globals, not locals: the cleanup trap (vfab_save_stats) runs after
+    # this function has returned.
+    VFABD_BIN=$VFAB_BUILD/src/vfabd/vfabd
+    VFABCTL_BIN=$VFAB_BUILD/src/vfabctl/vfabctl
+    [[ -x $VFABD_BIN && -x $VFABCTL_BIN ]] \
+        || pb_die "no vfabd/vfabctl in $VFAB_BUILD"
+    sw() { "$VFABCTL_BIN" --socket "$PB_TMP/vfabd.sock" "$@"; }
 
     pb_netns_add pb-host
     pb_netns_add pb-vm1
     pb_netns_add pb-vm2
-    pb_start_bg pb-host "$PB_TMP/vfabd.log" "$vfabd" \
+    pb_start_bg pb-host "$PB_TMP/vfabd.log" "$VFABD_BIN" \
         --socket "$PB_TMP/vfabd.sock" --db "$PB_TMP/vfabd.db" \
         --busy-poll "$bp"
     PB_SWITCH_PID=$PB_LAST_PID
@@ -77,7 +80,7 @@ vfab_peer() {
     pb_vm_addr pb-vm2 pbtap2 "$PB_VM2_IP/24"
     pb_record_offloads pb-vm1 pbtap1 pb-vm2 pbtap2
     {
-        echo "== vfabd $("$vfabd" --version 2>&1 | head -1) busy-poll=$bp us, build $VFAB_BUILD"
+        echo "== vfabd $("$VFABD_BIN" --version 2>&1 | head -1) busy-poll=$bp us, build $VFAB_BUILD"
     } >>"$PB_INFO"
     vfab_save_stats() {
         { echo "== vfabctl port-stats"; sw -j port-stats pbbr0; } >>"$PB_INFO" 2>&1 || true

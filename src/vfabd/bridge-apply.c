@@ -149,11 +149,16 @@ ba_port_add(void *aux, struct sw_bridge *br, struct sw_port *port,
         .n_trunks = o->n_trunks,
         .quota = o->quota,
     };
+    struct bridge_apply *ba = aux;
+    if (o->vnic[0] && !fabric_agent_is_fabric_bridge(ba->fabric, br->dp)) {
+        *errp = vf_xasprintf("option 'vnic' is only valid on the fabric "
+                             "bridge (%s is not one)", br->name);
+        return -EINVAL;
+    }
     int rc = identity_from_options(o, &cfg.identity, errp);
     if (rc) {
         return rc;
     }
-    struct bridge_apply *ba = aux;
     struct dp_port *p = dp_port_add(ba->dp, br->dp, &cfg, errp);
     if (!p) {
         return -EINVAL;

@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/ctl-command.h"
@@ -154,6 +155,10 @@ struct fabric_agent {
     _Atomic int n_workers;               /* atomic: jobs in flight. */
     int64_t next_claim_retry;
     struct fabric_stats st;
+    /* The last change record applied (invalidation latency, bench/
+     * e2e-overlay.sh): its model version and the wall-clock time. */
+    uint64_t applied_version;
+    int64_t applied_wall_us;
 };
 
 /* ---- Options ---- */
@@ -491,6 +496,11 @@ static void
 on_change(void *aux, const json_t *rec)
 {
     struct fabric_agent *fa = aux;
+    fa->applied_version = (uint64_t) json_integer_value(
+        json_object_get(rec, "version"));
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fa->applied_wall_us = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     const char *kind = json_string_value(json_object_get(rec, "kind"));
     const char *name = json_string_value(json_object_get(rec, "name"));
     if (!kind || !name) {
@@ -1144,6 +1154,13 @@ fabric_agent_detach(struct fabric_agent *fa, struct dp_bridge *br)
     }
 }
 
+bool
+fabric_agent_is_fabric_bridge(const struct fabric_agent *fa,
+                              const struct dp_bridge *br)
+{
+    return fa && br && fa->br == br;
+}
+
 void
 fabric_agent_port_added(struct fabric_agent *fa, struct dp_bridge *br,
                         struct dp_port *port, const char *vnic)
@@ -1330,6 +1347,11 @@ fabric_agent_status_json(struct fabric_agent *fa)
         json_object_set_new(j, "unreachable_since_ms",
                             json_integer(st.unreachable_since_wall_ms));
     }
+    json_object_set_new(j, "applied",
+                        json_pack("{s:I, s:I}", "version",
+                                  (json_int_t) fa->applied_version,
+                                  "wall_us",
+                                  (json_int_t) fa->applied_wall_us));
     if (fa->br) {
         char ip[IPV4_STRLEN], mac[ETH_ADDR_STRLEN];
         json_object_set_new(

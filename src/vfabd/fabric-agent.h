@@ -56,6 +56,10 @@ int fabric_agent_attach(struct fabric_agent *fa, struct dp_bridge *br,
                         const struct fabric_options *fo, char **errp);
 void fabric_agent_detach(struct fabric_agent *fa, struct dp_bridge *br);
 
+/* True if 'br' is the fabric bridge of 'fa' (false if 'fa' is NULL). */
+bool fabric_agent_is_fabric_bridge(const struct fabric_agent *fa,
+                                   const struct dp_bridge *br);
+
 /* A port was added to / is being removed from the fabric bridge
  * ('vnic' the VNIC's name or NULL; the uplink is found by name). */
 void fabric_agent_port_added(struct fabric_agent *fa, struct dp_bridge *br,

@@ -55,6 +55,8 @@ struct options {
     bool use_syslog;
     bool test_hooks;
     uint32_t busy_poll_us;          /* --busy-poll. */
+    bool no_gro;                    /* --no-gro. */
+    bool no_tunnel_gso;             /* --no-tunnel-gso. */
     const char *fabric_server;      /* --fabric-server URL. */
     const char *fabric_host;        /* --fabric-host NAME. */
     const char *fabric_token_file;  /* --fabric-token-file PATH. */
@@ -86,6 +88,11 @@ usage(FILE *f)
             "      --busy-poll US     datapath spins US microseconds before "
             "sleeping\n"
             "                         (lower latency, burns CPU; default 0)\n"
+            "      --no-gro           do not coalesce TCP segments for TSO "
+            "ports\n"
+            "      --no-tunnel-gso    send TCP super-frames to the fabric "
+            "as\n"
+            "                         single datagrams, not UDP GSO frames\n"
             "      --test-hooks       enable debug/... commands (tests "
             "only)\n"
             "  -V, --version          print the version\n"
@@ -122,11 +129,24 @@ apply_log_level(const char *spec)
     return rc;
 }
 
+/* dp/stats: the datapath's counters (dp_stats_json(): cache, parser,
+ * thread, accelerations). */
+static int
+dp_stats_cmd(const struct ctl_request *req, void *dp, json_t **resultp,
+             char **errp)
+{
+    (void) req;
+    (void) errp;
+    *resultp = dp_stats_json(dp);
+    return 0;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
     enum { OPT_SYSLOG = 256, OPT_LOG_FILE, OPT_TEST_HOOKS, OPT_BUSY_POLL,
+           OPT_NO_GRO, OPT_NO_TUNNEL_GSO,
            OPT_FAB_SERVER, OPT_FAB_HOST, OPT_FAB_TOKEN };
     static const struct option long_opts[] = {
         {"socket", required_argument, NULL, 's'},
@@ -137,6 +157,8 @@ parse_options(int argc, char **argv, struct options *o)
         {"pidfile", required_argument, NULL, 'p'},
         {"test-hooks", no_argument, NULL, OPT_TEST_HOOKS},
         {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
+        {"no-gro", no_argument, NULL, OPT_NO_GRO},
+        {"no-tunnel-gso", no_argument, NULL, OPT_NO_TUNNEL_GSO},
         {"fabric-server", required_argument, NULL, OPT_FAB_SERVER},
         {"fabric-host", required_argument, NULL, OPT_FAB_HOST},
         {"fabric-token-file", required_argument, NULL, OPT_FAB_TOKEN},
@@ -193,6 +215,12 @@ parse_options(int argc, char **argv, struct options *o)
             o->busy_poll_us = (uint32_t) v;
             break;
         }
+        case OPT_NO_GRO:
+            o->no_gro = true;
+            break;
+        case OPT_NO_TUNNEL_GSO:
+            o->no_tunnel_gso = true;
+            break;
         case 'V':
             printf("vfabd %s\n", VFAB_VERSION);
             return 0;
@@ -368,6 +396,8 @@ main(int argc, char **argv)
     struct dp_config dcfg = {
         .clock = &d.clock,
         .busy_poll_us = o.busy_poll_us,
+        .no_gro = o.no_gro,
+        .no_tunnel_gso = o.no_tunnel_gso,
         .seed = (uint64_t) vf_time_monotonic_ns(),
     };
     d.dp = dp_create(&dcfg, &err);
@@ -402,6 +432,8 @@ main(int argc, char **argv)
         goto out;
     }
     builtin_cmds_register(&d);
+    VF_VERIFY(!ctl_command_register("dp/stats", "", 0, 0, dp_stats_cmd,
+                                    d.dp));
     switch_cmds_register(d.sc);
     if (o.pidfile && daemon_pidfile_write(o.pidfile, &err)) {
         fatal_msg(&o, saved_stderr, err);

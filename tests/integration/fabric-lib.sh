@@ -18,13 +18,22 @@
 #   fab_policyd_kill [SIGNAL]     stop it (default SIGKILL)
 #   fab_peer NAME IP              namespace NAME with a veth "ul0" on br-ul
 #                                 holding the kernel address IP/24 (a VTEP
-#                                 nobody here wrote: kernel vxlan, OVS)
+#                                 nobody here wrote: kernel vxlan, OVS);
+#                                 FAB_PEER_PORT: its bridge port in "ul"
 #   fab_model_host NAME IP        register host NAME (underlay IP) in the
 #                                 model only (for such foreign VTEPs)
 #   fab_capture NS IF FILTER FILE tshark on IF in NS into FILE, waiting until
 #                                 it captures; sets FAB_CAPTURE_PID
 #   fab_capture_stop              stops it (the file is complete after)
+#   fab_stop PID [SIGNAL]         stops a process started with vf_bg
 #   fab_stat HOST PORT COUNTER    drops.COUNTER of PORT on bridge fab of HOST
+#   fab_ovs_start NS              a private Open vSwitch (ovsdb-server +
+#                                 ovs-vswitchd --disable-system: userspace
+#                                 datapath only) running in namespace NS,
+#                                 with its db, sockets, pid and log files in
+#                                 $VF_TMP/ovs-NS; killed by pid at exit
+#   fab_ovs_vsctl NS ARGS...      ovs-vsctl / ovs-appctl against it
+#   fab_ovs_appctl NS ARGS...
 
 FAB_TUNNEL=${FAB_TUNNEL:-vxlan}
 FAB_PORT=8470
@@ -53,19 +62,24 @@ fab_policyd_start() {
     vf_wait 10 padm server-status || { cat "$VF_LAST_LOG" >&2; vf_fail "vfab-policyd did not start"; }
 }
 
-fab_policyd_kill() {
-    kill "-${1:-KILL}" "$FAB_POLICYD_PID" 2>/dev/null
-    local _
-    for _ in $(seq 50); do
-        kill -0 "$FAB_POLICYD_PID" 2>/dev/null || return 0
-        sleep 0.1
+fab_policyd_kill() { fab_stop "$FAB_POLICYD_PID" "${1:-KILL}"; }
+
+# fab_stop PID [SIGNAL]: signals a process this test started with vf_bg,
+# reaps it and forgets it (so the cleanup never signals a reused pid).
+fab_stop() {
+    kill "-${2:-TERM}" "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    local i
+    for i in "${!VF_PIDS[@]}"; do
+        [ "${VF_PIDS[$i]}" = "$1" ] && unset "VF_PIDS[$i]"
     done
-    vf_fail "vfab-policyd $FAB_POLICYD_PID did not stop"
+    VF_PIDS=("${VF_PIDS[@]}")
 }
 
 fab_peer() {
     local name=$1 ip=$2
     local port="p${name:0:6}"
+    FAB_PEER_PORT=$port
     vf_ns_add "$name"
     vf_veth "$name" ul0 ul "$port"
     vf_in ul ip link set "$port" master br-ul
@@ -79,20 +93,13 @@ fab_model_host() {
 
 fab_capture() {
     local ns=$1 dev=$2 filter=$3 file=$4
-    vf_bg "$ns" tshark -i "$dev" -f "$filter" -w "$file" -q
+    vf_bg "$ns" tshark -i "$dev" -s 256 -f "$filter" -w "$file" -q
     FAB_CAPTURE_PID=$VF_LAST_PID
     vf_wait 15 grep -q "Capture started" "$VF_LAST_LOG" \
         || { cat "$VF_LAST_LOG" >&2; vf_fail "tshark on $dev did not start"; }
 }
 
-fab_capture_stop() {
-    kill "$FAB_CAPTURE_PID" 2>/dev/null
-    local _
-    for _ in $(seq 50); do
-        kill -0 "$FAB_CAPTURE_PID" 2>/dev/null || return 0
-        sleep 0.1
-    done
-}
+fab_capture_stop() { fab_stop "$FAB_CAPTURE_PID"; }
 
 fab_stat() {
     vfctl "$1" -j port-stats fab | jq "[.ports[] | select(.port==\"$2\")
@@ -131,4 +138,44 @@ fab_vm() {
         || vf_fail "add-port $tap"
     vf_vm "$name" "$tap" "$host" "$cidr"
     vf_in "$name" ip link set "$tap" address "$mac"
+}
+
+fab_ovs_dir() { printf '%s/ovs-%s' "$VF_TMP" "$1"; }
+
+fab_ovs_vsctl() {
+    local d
+    d=$(fab_ovs_dir "$1")
+    shift
+    OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d OVS_SYSCONFDIR=$d \
+        ovs-vsctl --db="unix:$d/db.sock" --timeout=20 "$@"
+}
+
+fab_ovs_appctl() {
+    local d
+    d=$(fab_ovs_dir "$1")
+    shift
+    OVS_RUNDIR=$d ovs-appctl -t "$d/ovs-vswitchd.ctl" "$@"
+}
+
+fab_ovs_start() {
+    local ns=$1 d
+    command -v ovs-vswitchd >/dev/null && command -v ovsdb-server >/dev/null \
+        || vf_skip "Open vSwitch missing"
+    d=$(fab_ovs_dir "$ns")
+    mkdir -p "$d"
+    ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema \
+        || vf_fail "ovsdb-tool create"
+    # Never near /var/run/openvswitch or /etc/openvswitch: everything in $d.
+    OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d OVS_SYSCONFDIR=$d \
+        vf_bg "$ns" ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
+        --pidfile="$d/ovsdb-server.pid" --unixctl="$d/ovsdb-server.ctl" \
+        --log-file="$d/ovsdb-server.log" -vconsole:off
+    vf_wait 10 test -S "$d/db.sock" || vf_fail "ovsdb-server did not start"
+    fab_ovs_vsctl "$ns" --no-wait init || vf_fail "ovs-vsctl init"
+    OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d OVS_SYSCONFDIR=$d \
+        vf_bg "$ns" ovs-vswitchd "unix:$d/db.sock" --disable-system \
+        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
+        --log-file="$d/ovs-vswitchd.log" -vconsole:off
+    vf_wait 15 test -S "$d/ovs-vswitchd.ctl" \
+        || { cat "$d/ovs-vswitchd.log" >&2; vf_fail "ovs-vswitchd did not start"; }
 }

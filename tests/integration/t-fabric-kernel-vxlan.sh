@@ -56,7 +56,28 @@ mac=$(vf_in kvm ip neigh show 10.1.0.1 | awk '{print $5}')
 [ "$mac" = 02:00:00:00:01:01 ] || vf_fail "kernel VM resolved 10.1.0.1 to '$mac'"
 vf_log "kernel VM resolved the vfab VM by ARP across the fabric"
 
-# TCP both directions, short.
+fab_capture_stop
+# The wire: only VNI 5001, both VTEPs talk.
+pairs=$(tshark -r "$VF_TMP/ul.pcap" -T fields -E occurrence=f -e ip.src -e ip.dst -e vxlan.vni \
+        2>/dev/null | awk '{print $1">"$2"/"$3}' | sort -u | tr '\n' ' ')
+vf_log "underlay flows: $pairs"
+for want in "192.168.100.50>192.168.100.1/$VNI" "192.168.100.1>192.168.100.50/$VNI"; do
+    [[ " $pairs " == *" $want "* ]] || vf_fail "no $want on the underlay"
+done
+# The outer UDP source port carries the inner flow's hash (RFC 7348
+# section 5): ARP, echo requests and echo replies are different flows.
+sports=$(tshark -r "$VF_TMP/ul.pcap" -Y "ip.src == 192.168.100.1" -T fields \
+         -E occurrence=f -e udp.srcport 2>/dev/null | sort -u | wc -l)
+vf_log "vfab's outer UDP source ports: $sports distinct"
+[ "$sports" -ge 2 ] || vf_fail "vfab's outer UDP source port ignores the inner flow"
+other=$(tshark -r "$VF_TMP/ul.pcap" -T fields -e vxlan.vni 2>/dev/null \
+        | sort -u | grep -vx "$VNI" | tr '\n' ' ')
+[ -z "$other" ] || vf_fail "other VNIs on the underlay: $other"
+
+# TCP both directions, short.  Linux's vxlan hands its UDP-tunnel TSO
+# frames over the veth whole (the inner TCP checksum partial, the GSO
+# request the inner segment's): vfab must carry the request into the
+# inner frame (tunnel_decap()), not drop or mangle it.
 vf_bg v1 iperf3 -s -1 -B 10.1.0.1
 sleep 0.5
 vf_in kvm timeout 30 iperf3 -c 10.1.0.1 -t 2 -J >"$VF_TMP/k2v.json" \
@@ -70,18 +91,10 @@ vf_in v1 timeout 30 iperf3 -c 10.1.0.50 -t 2 -J >"$VF_TMP/v2k.json" \
 for d in k2v v2k; do
     bps=$(jq '.end.sum_received.bits_per_second' "$VF_TMP/$d.json")
     vf_log "iperf3 $d: $(awk -v b="$bps" 'BEGIN{printf "%.0f", b/1e6}') Mbit/s"
-    awk -v b="$bps" 'BEGIN{exit !(b > 1e6)}' || vf_fail "iperf3 $d: $bps bit/s"
+    awk -v b="$bps" 'BEGIN{exit !(b > 1e6)}' || {
+        vfctl h1 -j port-stats fab >&2; vf_fail "iperf3 $d: $bps bit/s"; }
 done
 
-# The wire: only VNI 5001, both VTEPs talk.
-fab_capture_stop
-pairs=$(tshark -r "$VF_TMP/ul.pcap" -T fields -e ip.src -e ip.dst -e vxlan.vni \
-        2>/dev/null | awk '{print $1">"$2"/"$3}' | sort -u | tr '\n' ' ')
-vf_log "underlay flows: $pairs"
-for want in "192.168.100.50>192.168.100.1/$VNI" "192.168.100.1>192.168.100.50/$VNI"; do
-    [[ " $pairs " == *" $want "* ]] || vf_fail "no $want on the underlay"
-done
-other=$(tshark -r "$VF_TMP/ul.pcap" -T fields -e vxlan.vni 2>/dev/null \
-        | sort -u | grep -vx "$VNI" | tr '\n' ' ')
-[ -z "$other" ] || vf_fail "other VNIs on the underlay: $other"
+bad=$(fab_stat h1 up0 malformed)
+[ "$bad" -eq 0 ] || vf_fail "h1 dropped $bad of the kernel's frames as malformed"
 vf_log "PASS"

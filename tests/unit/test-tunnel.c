@@ -169,6 +169,51 @@ test_decap_every_truncation(void)
     pkt_free(NULL, p);
 }
 
+/* An outer frame with the inner TCP checksum partial (and a GSO request),
+ * as Linux's vxlan device hands them over a veth: the request moves to
+ * the inner frame; one for the outer UDP checksum is dropped; GSO without
+ * an inner partial checksum is refused (frame unchanged). */
+static void
+test_decap_moves_offload_to_inner(void)
+{
+    struct pktgen g;
+    struct tunnel_rx rx;
+    for (int variant = 0; variant < 4; variant++) {
+        struct pkt *p = inner_frame(&g);
+        struct tunnel_encap e = encap_params(TUNNEL_VXLAN);
+        CHECK_EQ_I(tunnel_encap(p, &e, 0), 0);
+        uint32_t outer = tunnel_overhead(TUNNEL_VXLAN), before = p->size;
+        p->flags |= PKT_F_OFFLOAD;
+        memset(&p->offload, 0, sizeof p->offload);
+        p->offload.needs_csum = variant != 3;
+        p->offload.csum_start = (uint16_t) (variant == 2 ? 34 : outer + 34);
+        p->offload.csum_offset = variant == 2 ? 6 : 16;
+        p->offload.csum_valid = variant == 3;
+        if (variant == 1 || variant == 3) {
+            p->offload.gso_type = PKT_GSO_TCPV4;
+            p->offload.gso_size = 1400;
+        }
+        if (variant == 3) {
+            CHECK_EQ_I(tunnel_decap(p, 0, 0, &rx), TUNNEL_ERR_MALFORMED);
+            CHECK_EQ_U(p->size, before);
+            pkt_free(NULL, p);
+            continue;
+        }
+        CHECK_EQ_I(tunnel_decap(p, 0, 0, &rx), TUNNEL_OK);
+        CHECK_EQ_U(p->size, g.len);
+        if (variant == 2) {
+            CHECK(!(p->flags & PKT_F_OFFLOAD));
+        } else {
+            CHECK(p->flags & PKT_F_OFFLOAD);
+            CHECK_EQ_U(p->offload.csum_start, 34);
+            CHECK_EQ_U(p->offload.csum_offset, 16);
+            CHECK_EQ_U(p->offload.gso_type,
+                       variant == 1 ? PKT_GSO_TCPV4 : PKT_GSO_NONE);
+        }
+        pkt_free(NULL, p);
+    }
+}
+
 static void
 setup(void)
 {
@@ -190,6 +235,7 @@ static const struct test_case cases[] = {
     TEST(test_encap_refuses_offloads_and_small_headroom),
     TEST(test_decap_refuses_malformed),
     TEST(test_decap_every_truncation),
+    TEST(test_decap_moves_offload_to_inner),
 };
 
 TEST_MAIN(cases)

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "cls/emc.h"
+#include "dp/dp-accel.h"
 #include "dp/dp.h"
 #include "net/parse.h"
 #include "pkt/pkt-batch.h"
@@ -43,6 +44,8 @@ struct dp_port {
     struct port_caps caps;                /* const */
     _Atomic uint64_t drops[DP_N_DROPS];   /* atomic: dp thread adds. */
     _Atomic uint64_t quota_skips;         /* atomic */
+    bool rx_paused;                       /* dp: fd disarmed in the epoll
+                                           * set while over quota. */
     struct dp_vnic_binding *bind;       /* ctl: RCU; fabric VNICs. */
     struct rcu_head rcu;
 };
@@ -149,11 +152,14 @@ struct dp_thread {
     _Atomic uint64_t n_iterations;        /* atomic */
     _Atomic uint64_t n_sleeps;            /* atomic */
     _Atomic uint64_t n_packets;           /* atomic */
+    uint32_t n_paused;                    /* dp: VNICs skipped for quota
+                                           * in this iteration. */
     uint32_t n_touched;                   /* dp: queues with packets. */
     uint32_t touched[DP_MAX_PORTS];       /* dp */
     struct dp_port *txq_port[DP_MAX_PORTS];   /* dp */
     struct dp_txq txq[DP_MAX_PORTS];      /* dp */
     struct dp_learn_filter_entry learn_filter[DP_LEARN_FILTER]; /* dp */
+    struct dp_accel_stats accel;          /* dp (read racily). */
 };
 
 struct dp {

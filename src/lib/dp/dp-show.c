@@ -99,7 +99,7 @@ dp_stats_json(struct dp *dp)
     }
     return json_pack(
         "{s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I,"
-        " s:I}}",
+        " s:I}, s:o}",
         "emc", "hits", (json_int_t) es.hits, "misses",
         (json_int_t) es.misses, "inserts", (json_int_t) es.inserts,
         "parse", "frames", (json_int_t) t->parse.n_frames, "truncated",
@@ -108,5 +108,6 @@ dp_stats_json(struct dp *dp)
         "thread", "iterations",
         (json_int_t) atomic_load(&t->n_iterations), "sleeps",
         (json_int_t) atomic_load(&t->n_sleeps), "packets",
-        (json_int_t) atomic_load(&t->n_packets));
+        (json_int_t) atomic_load(&t->n_packets), "accel",
+        dp_accel_stats_json(&t->accel));
 }

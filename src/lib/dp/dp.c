@@ -686,12 +686,17 @@ drain_learning(struct dp *dp)
     }
 }
 
+/* Hands queued upcalls to the callback and frees them.  Freeing gives
+ * buffers back to VNICs that may be paused for quota, so the datapath
+ * thread is woken when anything was drained (dp-thread.c, "Throttled
+ * VNICs"). */
 static void
 drain_upcalls(struct dp *dp)
 {
     struct dp_upcall up;
-    for (uint32_t i = 0; i < dp->cfg.upcall_budget
-                         && vf_ring_get(dp->thread->upcalls, &up);
+    uint32_t i;
+    for (i = 0; i < dp->cfg.upcall_budget
+                && vf_ring_get(dp->thread->upcalls, &up);
          i++) {
         dp->n_upcalls++;
         struct dp_bridge *br = bridge_by_id(dp, up.bridge_id);
@@ -705,6 +710,9 @@ drain_upcalls(struct dp *dp)
         if (!taken) {
             pkt_free(NULL, up.pkt);
         }
+    }
+    if (i) {
+        dp_thread_wake(dp->thread);
     }
 }
 

@@ -46,6 +46,9 @@ struct dp_config {
     uint32_t default_quota;      /* Per-VNIC buffer quota (0: 1024). */
     struct vf_clock *clock;      /* Time source (NULL: a private one). */
     uint64_t seed;               /* Hash bases, EMC coin. */
+    bool no_gro;                 /* Switch off GRO before TSO ports and */
+    bool no_tunnel_gso;          /* UDP GSO tunnel sends (dp-accel.h:
+                                  * their simple twins run instead). */
 };
 
 /* Why the datapath dropped a packet (counted per input port). */

@@ -196,6 +196,9 @@ send_remote(struct dp_ctx *c, struct pkt *p, const struct dp_fabric *fab,
         dp_upcall(c, p, 0, DP_UPCALL_FAB_TOO_BIG, fab->max_inner - 14, true);
         return;
     }
+    if (dp_accel_send_tso(c, p, &enc, uplink, fab)) {
+        return;                  /* Sent as UDP GSO frame(s). */
+    }
     static __thread struct pkt *segs[GSO_MAX_SEGS];
     int n = gso_segment(c->t->cache, p, 0, segs, GSO_MAX_SEGS);
     if (n < 0) {
@@ -316,6 +319,13 @@ dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
         }
         return;
     }
+    /* A tunnel frame's UDP source port is its inner flow's hash (RFC 7348
+     * section 5: entropy for the underlay's ECMP and the receiver's RSS);
+     * the pipeline parses without hashing. */
+    if (!(p->flags & PKT_F_RSS_VALID)) {
+        p->rss_hash = flow_rss_hash(key, 0);
+        p->flags |= PKT_F_RSS_VALID;
+    }
     if (eth_addr_equals(&key->dl_dst, &router_mac)) {
         route(c, p, key, fab, b);
         return;
@@ -433,6 +443,10 @@ dp_fabric_from_uplink(struct dp_ctx *c, struct pkt *p,
         dp_upcall(c, p, 0, DP_UPCALL_FAB_VTEP, 0, true);
         return;
     }
+    if (dp_accel_uplink_gso(c, p, key)) {
+        return;                  /* Cut into datagrams, each done. */
+    }
+    bool trusted = dp_accel_outer_trusted(p);
     uint32_t ofs_before = p->data_ofs;
     struct tunnel_rx rx;
     enum tunnel_err err = tunnel_decap(p, 0, 0, &rx);
@@ -444,6 +458,12 @@ dp_fabric_from_uplink(struct dp_ctx *c, struct pkt *p,
     if (rx.type != fab->cfg.tunnel) {
         dp_drop(c, p, DP_DROP_TUNNEL);
         return;
+    }
+    if (trusted && !(p->flags & PKT_F_OFFLOAD)) {
+        /* The outer checksum covered the inner frame (dp-accel.h). */
+        p->flags |= PKT_F_OFFLOAD;
+        memset(&p->offload, 0, sizeof p->offload);
+        p->offload.csum_valid = 1;
     }
     /* The outer headers tunnel_decap() pulled (any Geneve options). */
     deliver_decapped(c, p, &rx, p->data_ofs - ofs_before);

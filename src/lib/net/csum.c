@@ -7,8 +7,50 @@
 
 #include <string.h>
 
+/* 64-bit words into two 128-bit accumulators (the compiler's add/adc
+ * pairs carry exactly), then an end-around fold: twice the speed of the
+ * simple twin below on the bench machine (32 vs 16 GB/s over 64 KiB),
+ * where it was 13% of a datapath thread sending TCP over a tunnel
+ * (bench/RESULTS.md "Overlay").  Any word size gives the same ones'-
+ * complement sum (RFC 1071 section 2(C)). */
 uint32_t
 csum_partial(const void *data, size_t size, uint32_t sum)
+{
+    const uint8_t *p = data;
+    unsigned __int128 a = sum, b = 0;
+    while (size >= 32) {
+        uint64_t w[4];
+        memcpy(w, p, sizeof w);
+        a += w[0];
+        b += w[1];
+        a += w[2];
+        b += w[3];
+        p += 32;
+        size -= 32;
+    }
+    a += b;
+    while (size >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        a += w;
+        p += 8;
+        size -= 8;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, size);      /* Little-endian: keeps byte positions. */
+    a += tail;
+    uint64_t lo = (uint64_t) a;
+    uint64_t hi = (uint64_t) (a >> 64);
+    lo += hi;
+    lo += lo < hi;               /* End-around carry. */
+    uint64_t s = (lo & 0xffffffffull) + (lo >> 32);
+    s = (s & 0xffffffffull) + (s >> 32);
+    /* Fold to 17 bits so that further chaining cannot overflow. */
+    return (uint32_t) ((s & 0xffff) + ((s >> 16) & 0xffff) + (s >> 32));
+}
+
+uint32_t
+csum_partial_simple(const void *data, size_t size, uint32_t sum)
 {
     const uint8_t *p = data;
     uint64_t acc = sum;

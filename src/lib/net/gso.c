@@ -255,25 +255,25 @@ seg_fix_ip(uint8_t *d, uint32_t size, const struct gso_layout *lo,
     return csum_pseudo_ipv6(ip6->src, ip6->dst, lo->l4_proto, l4_len);
 }
 
-/* Builds segment 'i' of 'n' of 'p' into 's'. */
-static void
-seg_build(struct pkt *s, const struct pkt *p, const struct gso_layout *lo,
+/* Writes segment 'i' of 'n' of 'p' to 'd' and returns its size.  With
+ * GSO_F_PARTIAL_CSUM in 'flags' the L4 checksum is left partial (the
+ * caller records the request); otherwise it is complete. */
+static uint32_t
+seg_write(uint8_t *d, const struct pkt *p, const struct gso_layout *lo,
           uint32_t i, uint32_t n, uint32_t flags)
 {
     const uint8_t *f = pkt_data(p);
     uint32_t mss = p->offload.gso_size;
     uint32_t pay_ofs = lo->hdr_len + i * mss;
     uint32_t pay_len = VF_MIN(mss, p->size - pay_ofs);
-    uint8_t *d = pkt_data(s);
+    uint32_t size = lo->hdr_len + pay_len;
 
     memcpy(d, f, lo->hdr_len);
     memcpy(d + lo->hdr_len, f + pay_ofs, pay_len);
-    s->size = lo->hdr_len + pay_len;
-    seg_copy_meta(s, p);
 
-    uint32_t sum = seg_fix_ip(d, s->size, lo, i);
+    uint32_t sum = seg_fix_ip(d, size, lo, i);
     uint8_t *l4 = d + lo->l4_ofs;
-    uint32_t l4_len = s->size - lo->l4_ofs;
+    uint32_t l4_len = size - lo->l4_ofs;
     uint16_t csum_ofs;
     if (lo->l4_proto == IP_PROTO_TCP) {
         struct tcp_hdr *th = (struct tcp_hdr *) l4;
@@ -295,10 +295,6 @@ seg_build(struct pkt *s, const struct pkt *p, const struct gso_layout *lo,
 
     if (flags & GSO_F_PARTIAL_CSUM) {
         vf_put_u16(l4 + csum_ofs, (vf_be16) ~csum_fold(sum));
-        s->flags |= PKT_F_OFFLOAD;
-        s->offload.needs_csum = 1;
-        s->offload.csum_start = (uint16_t) lo->l4_ofs;
-        s->offload.csum_offset = csum_ofs;
     } else {
         vf_put_u16(l4 + csum_ofs, 0);
         vf_be16 c = csum_fold(csum_partial(l4, l4_len, sum));
@@ -306,6 +302,23 @@ seg_build(struct pkt *s, const struct pkt *p, const struct gso_layout *lo,
             c = 0xffff;          /* RFC 768: 0 means "no checksum". */
         }
         vf_put_u16(l4 + csum_ofs, c);
+    }
+    return size;
+}
+
+/* Builds segment 'i' of 'n' of 'p' into 's'. */
+static void
+seg_build(struct pkt *s, const struct pkt *p, const struct gso_layout *lo,
+          uint32_t i, uint32_t n, uint32_t flags)
+{
+    s->size = seg_write(pkt_data(s), p, lo, i, n, flags);
+    seg_copy_meta(s, p);
+    if (flags & GSO_F_PARTIAL_CSUM) {
+        s->flags |= PKT_F_OFFLOAD;
+        s->offload.needs_csum = 1;
+        s->offload.csum_start = (uint16_t) lo->l4_ofs;
+        s->offload.csum_offset = lo->l4_proto == IP_PROTO_TCP
+                                     ? TCP_CSUM_OFS : UDP_CSUM_OFS;
     }
 }
 
@@ -335,6 +348,42 @@ gso_segment(struct pkt_cache *cache, const struct pkt *p, uint32_t flags,
         seg_build(segs[i], p, &lo, i, (uint32_t) n, flags);
     }
     return n;
+}
+
+int
+gso_plan(const struct pkt *p, struct gso_plan *plan)
+{
+    struct gso_layout lo;
+    int n = gso_check(p, &lo);
+    if (n < 0) {
+        return n;
+    }
+    uint32_t mss = p->offload.gso_size;
+    plan->n_segs = (uint32_t) n;
+    plan->hdr_len = lo.hdr_len;
+    plan->seg_size = lo.hdr_len + mss;
+    plan->last_size = p->size - (uint32_t) (n - 1) * mss;
+    plan->l3_ofs = lo.l3_ofs;
+    plan->l4_ofs = lo.l4_ofs;
+    plan->l3_hdr_len = lo.l3_hdr_len;
+    plan->ipv6 = lo.ipv6;
+    plan->l4_proto = lo.l4_proto;
+    return 0;
+}
+
+void
+gso_write_segs(const struct pkt *p, const struct gso_plan *plan,
+               uint32_t first, uint32_t n, uint8_t *buf, uint32_t stride)
+{
+    struct gso_layout lo = {
+        .l3_ofs = plan->l3_ofs, .l4_ofs = plan->l4_ofs,
+        .hdr_len = plan->hdr_len, .l3_hdr_len = plan->l3_hdr_len,
+        .ipv6 = plan->ipv6, .l4_proto = plan->l4_proto,
+    };
+    for (uint32_t i = first; i < first + n; i++) {
+        seg_write(buf, p, &lo, i, plan->n_segs, 0);
+        buf += stride;
+    }
 }
 
 int

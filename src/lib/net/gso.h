@@ -69,6 +69,35 @@ uint32_t gso_n_segs(const struct pkt *p);
 int gso_segment(struct pkt_cache *cache, const struct pkt *p, uint32_t flags,
                 struct pkt **segs, uint32_t max_segs);
 
+/* How gso_segment() cuts a GSO frame (filled by gso_plan()). */
+struct gso_plan {
+    uint32_t n_segs;             /* Segments. */
+    uint32_t hdr_len;            /* Header bytes at the front of each. */
+    uint32_t seg_size;           /* Bytes of every segment but the last
+                                  * (hdr_len + gso_size). */
+    uint32_t last_size;          /* Bytes of the last segment. */
+    uint32_t l3_ofs, l4_ofs, l3_hdr_len;   /* The layout, for */
+    bool ipv6;                             /* gso_write_segs(). */
+    uint8_t l4_proto;
+};
+
+/* Checks the GSO frame 'p' as gso_segment() does and fills 'plan'.
+ * Returns 0, or -EINVAL (the frame is not a well-formed GSO frame).  Any
+ * thread. */
+int gso_plan(const struct pkt *p, struct gso_plan *plan);
+
+/* Writes segments 'first' .. 'first' + 'n' - 1 of 'p' (borrowed,
+ * unchanged), exactly as gso_segment() without flags builds them (complete
+ * checksums), into one caller buffer: segment i at 'buf' + (i - 'first') *
+ * 'stride'.  'plan' must come from gso_plan(p); 'first' + 'n' <=
+ * plan->n_segs and 'stride' >= plan->seg_size (the caller owns the gaps
+ * between segments: overlay/tunnel-gso.c puts tunnel headers there).
+ * 'buf' must have room for (n - 1) * stride + the size of the last
+ * segment written.  Any thread. */
+void gso_write_segs(const struct pkt *p, const struct gso_plan *plan,
+                    uint32_t first, uint32_t n, uint8_t *buf,
+                    uint32_t stride);
+
 /* Completes the partial checksum of 'p' in place (RFC 1071 sum from
  * csum_start to the end of the frame, stored at csum_start + csum_offset;
  * 0 is sent as 0xffff, as Linux's skb_checksum_help() does), then clears
