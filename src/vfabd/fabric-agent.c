@@ -677,8 +677,34 @@ key_ip4(struct pcache_key *k, vf_be32 ip)
     memcpy(k->addr, &ip, 4);
 }
 
+static const struct eth_addr router_mac = DP_ROUTER_MAC;
+
+/* Answers ARP for the VNIC's gateway with the distributed router's MAC.
+ * Returns true if it was such a request. */
+static bool
+answer_gateway(struct fabric_agent *fa, struct dp_port *in,
+               const struct bound_port *bp, const struct flow_key *key)
+{
+    const struct vnic_info *v = vnic_find(fa, bp->vnic);
+    if (!v || !v->gateway || key->dl_type != VF_BE16(ETH_TYPE_ARP)
+        || key->nw_dst != v->gateway) {
+        return false;
+    }
+    struct pkt *out = new_pkt(fa);
+    if (out && !reply_arp(out, key, &router_mac)) {
+        fa->st.arp_answered++;
+        dp_agent_send(fa->dp, in, out);
+    } else {
+        pkt_free(NULL, out);
+    }
+    return true;
+}
+
 /* Answers an ARP request or neighbor solicitation from its translation.
- * Returns false if the translation is not cached yet. */
+ * An address no VNIC owns may be the network's gateway: the distributed
+ * router answers it then, so that a VM holding the first address of its
+ * subnet is still reached as itself.  Returns false if the translation is
+ * not cached yet. */
 static bool
 answer_resolve(struct fabric_agent *fa, struct dp_port *in,
                const struct bound_port *bp, const struct flow_key *key,
@@ -691,6 +717,9 @@ answer_resolve(struct fabric_agent *fa, struct dp_port *in,
                                         : NULL;
     if (!e) {
         return false;
+    }
+    if (e->status != PCACHE_OK && answer_gateway(fa, in, bp, key)) {
+        return true;
     }
     if (e->status != PCACHE_OK || e->verdict == PCACHE_DENY
         || eth_addr_equals(&e->dst_mac, &key->dl_src)) {
@@ -734,37 +763,13 @@ resolve_target(const struct flow_key *key, struct pcache_key *t)
     return true;
 }
 
-static const struct eth_addr router_mac = DP_ROUTER_MAC;
-
-/* Answers ARP for the VNIC's gateway with the distributed router's MAC.
- * Returns true if it was such a request. */
-static bool
-answer_gateway(struct fabric_agent *fa, struct dp_port *in,
-               const struct bound_port *bp, const struct flow_key *key)
-{
-    const struct vnic_info *v = vnic_find(fa, bp->vnic);
-    if (!v || !v->gateway || key->dl_type != VF_BE16(ETH_TYPE_ARP)
-        || key->nw_dst != v->gateway) {
-        return false;
-    }
-    struct pkt *out = new_pkt(fa);
-    if (out && !reply_arp(out, key, &router_mac)) {
-        fa->st.arp_answered++;
-        dp_agent_send(fa->dp, in, out);
-    } else {
-        pkt_free(NULL, out);
-    }
-    return true;
-}
-
 static void
 handle_resolve(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
                const struct flow_key *key, bool *taken)
 {
     struct bound_port *bp = bound_of(fa, in);
     struct pcache_key t;
-    if (!bp || !bp->bound || !resolve_target(key, &t)
-        || answer_gateway(fa, in, bp, key)) {
+    if (!bp || !bp->bound || !resolve_target(key, &t)) {
         return;
     }
     if (answer_resolve(fa, in, bp, key, &t)) {

@@ -99,7 +99,9 @@ fab_capture() {
         || { cat "$VF_LAST_LOG" >&2; vf_fail "tshark on $dev did not start"; }
 }
 
-fab_capture_stop() { fab_stop "$FAB_CAPTURE_PID"; }
+# The capture ring hands packets to tshark a block at a time, on a
+# timer: stopping right after the traffic would lose the last block.
+fab_capture_stop() { sleep 1; fab_stop "$FAB_CAPTURE_PID"; }
 
 fab_stat() {
     vfctl "$1" -j port-stats fab | jq "[.ports[] | select(.port==\"$2\")

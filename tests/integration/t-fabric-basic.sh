@@ -39,6 +39,10 @@ mac=$(vf_in b1 ip neigh show 10.1.0.2 | awk '{print $5}')
 [ "$mac" = 02:00:00:00:01:02 ] || vf_fail "b1 resolved 10.1.0.2 to $mac"
 mac=$(vf_in r1 ip neigh show 10.1.0.2 | awk '{print $5}')
 [ "$mac" = 02:00:00:00:02:02 ] || vf_fail "r1 resolved 10.1.0.2 to $mac"
+# 10.1.0.1 is the first address of the subnet (the implicit gateway), but
+# a VNIC owns it: b2 must reach b1 itself, not the distributed router.
+mac=$(vf_in b2 ip neigh show 10.1.0.1 | awk '{print $5}')
+[ "$mac" = 02:00:00:00:01:01 ] || vf_fail "b2 resolved 10.1.0.1 to $mac"
 fab_capture_stop
 vnis=$(for v in $(tshark -r "$VF_TMP/ul.pcap" -T fields -e vxlan.vni \
                       -e geneve.vni 2>/dev/null | tr '\t,' '\n\n' | sort -u); do
