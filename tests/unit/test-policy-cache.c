@@ -71,7 +71,7 @@ static void
 test_lookup_lifetime_stale(void)
 {
     vf_rcu_register_thread();
-    struct pcache_config cfg = {0};
+    struct pcache_config cfg = {.stale_keep_ns = 5 * SEC};
     struct pcache *c = pcache_create(&cfg);
     struct pcache_part *p = pcache_part_get(c, "vm1");
     CHECK(pcache_part_get(c, "vm1") == p);
@@ -86,7 +86,11 @@ test_lookup_lifetime_stale(void)
     /* Expired: a miss... */
     CHECK(pcache_lookup(p, &k, 10 * SEC, &r) == NULL);
     CHECK_EQ_I(r, PCACHE_MISS);
-    /* ...unless the server is unreachable: then served stale. */
+    /* ...that the sweep keeps for stale_keep_ns, in case the agent learns
+     * only later that the server is down... */
+    pcache_run(c, 12 * SEC);
+    CHECK_EQ_U(stats(p).entries, 1);
+    /* ...and then serves stale. */
     pcache_set_stale_ok(c, true);
     e = pcache_lookup(p, &k, 20 * SEC, &r);
     CHECK(e && r == PCACHE_HIT_STALE);

@@ -44,7 +44,11 @@
  * expired entry is a miss (the agent asks again) unless the server is
  * unreachable (stale_ok), when it is served as a stale hit: forwarding
  * goes on with what the agent has (DESIGN.md, control plane).  The sweep
- * removes expired entries from the LRU tail, sweep_budget per run.
+ * removes entries expired for longer than stale_keep_ns from the LRU
+ * tail, sweep_budget per run.  Keeping them a while matters: an agent
+ * learns that the server is down only when a request or its change feed
+ * fails, which may be after an entry expired; had the sweep removed it
+ * at once, the traffic it carried would stop instead of going stale.
  *
  * Invalidation walks the writer's lists (never a cmap walk, which must
  * not see modifications), removing entries from their cmap and freeing
@@ -330,6 +334,9 @@ pcache_create(const struct pcache_config *cfg)
     }
     if (!c->cfg.sweep_budget) {
         c->cfg.sweep_budget = 1024;
+    }
+    if (c->cfg.stale_keep_ns <= 0) {
+        c->cfg.stale_keep_ns = 120 * VF_NSEC_PER_SEC;
     }
     cmap_init(&c->parts);
     atomic_init(&c->stale_ok, false);
@@ -803,16 +810,16 @@ part_resize(struct pcache *c, struct pcache_part *p, int64_t now)
     }
 }
 
-/* Removes expired entries from the LRU tail of 'p', examining at most
- * 'budget'; returns how many it examined. */
+/* Removes entries expired for longer than 'keep_ns' from the LRU tail of
+ * 'p', examining at most 'budget'; returns how many it examined. */
 static size_t
-sweep(struct pcache_part *p, size_t budget, int64_t now)
+sweep(struct pcache_part *p, size_t budget, int64_t now, int64_t keep_ns)
 {
     size_t seen = 0;
     struct pcache_entry *e = p->lru_tail;
     while (e && seen < budget) {
         struct pcache_entry *prev = e->lru_prev;
-        if (e->expires_ns <= now) {
+        if (e->expires_ns <= now - keep_ns) {
             entry_remove(p, e);
             p->expired++;
         }
@@ -847,7 +854,8 @@ pcache_run(struct pcache *c, int64_t now)
     size_t budget = c->cfg.sweep_budget;
     for (size_t k = 0; k < c->n_parts && budget; k++) {
         size_t i = (c->sweep_cursor + k) % c->n_parts;
-        budget -= VF_MIN(budget, sweep(c->list[i], budget, now));
+        budget -= VF_MIN(budget, sweep(c->list[i], budget, now,
+                                         c->cfg.stale_keep_ns));
     }
     c->sweep_cursor = (c->sweep_cursor + 1) % c->n_parts;
 }

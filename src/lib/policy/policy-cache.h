@@ -121,6 +121,7 @@ struct pcache_config {
     int64_t resize_interval_ns; /* Between sizing decisions (1 s). */
     int64_t idle_ns;            /* Unused that long: shrink (30 s). */
     size_t sweep_budget;        /* Entries examined per run (1024). */
+    int64_t stale_keep_ns;      /* Expired entries kept that long (120 s). */
     uint32_t hash_basis;        /* Seed for key hashes. */
 };
 
