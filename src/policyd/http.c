@@ -18,7 +18,9 @@
  * handed to policy_api_handle() and the answer queued.  A long-poll that
  * has nothing to say is suspended (MHD_suspend_connection) and parked in
  * 'waiters'; when it is resumed MHD calls on_request() again and the API
- * answers it (with the new changes, or an empty list at its deadline).
+ * answers it (with the new changes, or an empty list at its deadline), or
+ * parks it again (a host token woken by changes it may not see), keeping
+ * its first deadline.
  * MHD keeps the request's headers and arguments while it is suspended, so
  * the parked request needs no copies.
  *
@@ -166,9 +168,13 @@ park(struct http_server *s, struct conn *c,
     s->waiters[s->n_waiters++] = c;
     c->parked = true;
     c->wait_version = resp->wait_version;
-    c->deadline_ns = vf_time_monotonic_ns()
-                     + (resp->wait_until_ms - now_wall_ms)
-                           * VF_NSEC_PER_MSEC;
+    /* Parked again (a host token's long-poll woken by writes it may not
+     * see): the first deadline stands. */
+    if (!c->deadline_ns) {
+        c->deadline_ns = vf_time_monotonic_ns()
+                         + (resp->wait_until_ms - now_wall_ms)
+                               * VF_NSEC_PER_MSEC;
+    }
     MHD_suspend_connection(c->mc);
 }
 

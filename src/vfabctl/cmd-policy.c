@@ -847,6 +847,15 @@ cmd_translate(struct vfabctl *ctl, int argc, char **argv)
     return 0;
 }
 
+/* A record's string field, or 'dflt' if absent (a host token's feed may
+ * carry bare {"version": V} records). */
+static const char *
+str_or(const json_t *v, const char *dflt)
+{
+    const char *s = json_string_value(v);
+    return s ? s : dflt;
+}
+
 int
 cmd_changes(struct vfabctl *ctl, int argc, char **argv)
 {
@@ -888,9 +897,9 @@ cmd_changes(struct vfabctl *ctl, int argc, char **argv)
                 printf("%lld %s %s %s\n",
                        (long long) json_integer_value(
                            json_object_get(c, "version")),
-                       json_string_value(json_object_get(c, "op")),
-                       json_string_value(json_object_get(c, "kind")),
-                       json_string_value(json_object_get(c, "name")));
+                       str_or(json_object_get(c, "op"), "(withheld)"),
+                       str_or(json_object_get(c, "kind"), "-"),
+                       str_or(json_object_get(c, "name"), "-"));
             }
         }
         if (!follow && !json_mode(ctl, &a)) {

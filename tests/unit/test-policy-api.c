@@ -2,7 +2,8 @@
 /* The REST handlers without HTTP: authentication and host-token limits,
  * CRUD with versions, a table of bad requests (each a 4xx naming its
  * field, with the version unmoved), clashes (409), translations, the
- * change feed (since, long-poll, limit, 410), store failure (503, nothing
+ * change feed (since, long-poll, limit, 410) and what a host token sees
+ * of it (its tenants only, across reloads), store failure (503, nothing
  * changed, through a failing store backend) and reloading from a file. */
 #include "harness.h"
 
@@ -112,7 +113,7 @@ jint(const json_t *j, const char *key)
     } while (0)
 
 static struct policy_api *
-api_open(const char *location)
+api_open_retention(const char *location, size_t retention)
 {
     char *err = NULL;
     struct store *s = store_open(location, &err);
@@ -121,7 +122,7 @@ api_open(const char *location)
         abort();
     }
     struct policy_api_config cfg = {.admin_token = ADMIN,
-                                    .change_retention = 8,
+                                    .change_retention = retention,
                                     .max_batch = 16};
     struct policy_api *api = policy_api_create(s, &cfg, &err);
     if (!api) {
@@ -129,6 +130,12 @@ api_open(const char *location)
         abort();
     }
     return api;
+}
+
+static struct policy_api *
+api_open(const char *location)
+{
+    return api_open_retention(location, 8);
 }
 
 static char h1_token[256];
@@ -527,6 +534,264 @@ test_changes(void)
     policy_api_destroy(api);
 }
 
+/* GET /v1/changes?since=SINCE[&limit=LIMIT] with 'token'; returns the
+ * records as "kind:name ..." (an opaque record as "?"), the answer's next
+ * in '*next' and its raw body (caller frees) in '*dump' if not NULL. */
+static char *
+feed(struct policy_api *api, const char *token, uint64_t since,
+     unsigned int limit, uint64_t *next, char **dump)
+{
+    char path[128];
+    if (limit) {
+        snprintf(path, sizeof path, "/v1/changes?since=%llu&limit=%u",
+                 (unsigned long long) since, limit);
+    } else {
+        snprintf(path, sizeof path, "/v1/changes?since=%llu",
+                 (unsigned long long) since);
+    }
+    struct reply r = call(api, "GET", path, token, NULL);
+    CHECK_EQ_I(r.status, 200);
+    struct vf_buf b = VF_BUF_INITIALIZER;
+    size_t i;
+    json_t *c;
+    uint64_t last = since;
+    json_array_foreach (json_object_get(r.json, "changes"), i, c) {
+        const char *kind = json_string_value(json_object_get(c, "kind"));
+        const char *name = json_string_value(json_object_get(c, "name"));
+        vf_buf_printf(&b, "%s%s%s%s", b.len ? " " : "", kind ? kind : "?",
+                      kind ? ":" : "", kind ? name : "");
+        CHECK(jint(c, "version") > last);     /* Ascending. */
+        last = jint(c, "version");
+    }
+    if (next) {
+        *next = jint(r.json, "next");
+    }
+    if (dump) {
+        *dump = json_dumps(r.json, JSON_COMPACT);
+    }
+    json_decref(r.json);
+    vf_buf_puts(&b, "");
+    return vf_buf_steal(&b);
+}
+
+#define CHECK_FEED(API, TOKEN, SINCE, WANT)                              \
+    do {                                                                  \
+        char *got__ = feed(API, TOKEN, SINCE, 0, NULL, NULL);             \
+        CHECK_STR(got__, WANT);                                           \
+        free(got__);                                                      \
+    } while (0)
+
+static void
+new_host(struct policy_api *api, const char *name, const char *ip,
+         char *token, size_t size)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"underlay_ip\":\"%s\"}",
+             name, ip);
+    struct reply r = call(api, "POST", "/v1/hosts", ADMIN, body);
+    CHECK_EQ_I(r.status, 201);
+    snprintf(token, size, "%s", jstr(&r, "token"));
+    json_decref(r.json);
+}
+
+static void
+renew_token(struct policy_api *api, const char *host, char *token,
+            size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/hosts/%s/token", host);
+    struct reply r = call(api, "POST", path, ADMIN, NULL);
+    CHECK_EQ_I(r.status, 200);
+    snprintf(token, size, "%s", jstr(&r, "token"));
+    json_decref(r.json);
+}
+
+/* What a host token sees of the feed: only tenants it serves (a VNIC
+ * there now, or at some time since 'since'), its own host, other hosts'
+ * underlay moves reduced; pagination and long-polls over withheld
+ * records; the admin sees everything. */
+static void
+test_changes_host_scope(void)
+{
+    struct policy_api *api = api_open_retention(":memory:", 100);
+    populate(api);      /* v1..10: t1 t2 n1 n2 h1 h2 a(h1) b(h2) c z(h2) */
+    char h2_token[256], h3_token[256], *dump;
+    renew_token(api, "h2", h2_token, sizeof h2_token);         /* v11 */
+    new_host(api, "h3", "192.0.2.3", h3_token, sizeof h3_token); /* v12 */
+
+    /* h1 serves t1 only: nothing of t2 (n2, z), nor of other hosts. */
+    uint64_t next;
+    char *got = feed(api, h1_token, 0, 0, &next, &dump);
+    CHECK_STR(got, "tenant:t1 network:n1 host:h1 vnic:a vnic:b vnic:c");
+    CHECK_EQ_U(next, 12);
+    CHECK(!strstr(dump, "\"z\"") && !strstr(dump, "n2")
+          && !strstr(dump, "t2") && !strstr(dump, "h3")
+          && !strstr(dump, "192.0.2.2") && !strstr(dump, "token"));
+    free(got);
+    free(dump);
+    /* h2 serves both; h3 nothing but itself. */
+    CHECK_FEED(api, h2_token, 0,
+               "tenant:t1 tenant:t2 network:n1 network:n2 host:h2 vnic:a "
+               "vnic:b vnic:c vnic:z host:h2");
+    CHECK_FEED(api, h3_token, 0, "host:h3");
+    got = feed(api, ADMIN, 0, 0, &next, NULL);
+    CHECK_STR(got, "tenant:t1 tenant:t2 network:n1 network:n2 host:h1 "
+              "host:h2 vnic:a vnic:b vnic:c vnic:z host:h2 host:h3");
+    CHECK_EQ_U(next, 12);
+    free(got);
+
+    /* Another host's underlay move: reduced to name and underlay IP;
+     * its other changes: withheld. */
+    EXPECT(api, 200, "PATCH", "/v1/hosts/h2", ADMIN,
+           "{\"underlay_ip\":\"192.0.2.22\",\"description\":\"rack 9\"}");
+    EXPECT(api, 200, "PATCH", "/v1/hosts/h2", ADMIN,
+           "{\"capabilities\":[\"geneve\"]}");                  /* v14 */
+    got = feed(api, h1_token, 12, 0, &next, &dump);
+    CHECK_STR(got, "host:h2");
+    CHECK_EQ_U(next, 14);
+    CHECK(strstr(dump, "\"object\":{\"name\":\"h2\",\"underlay_ip\":"
+                       "\"192.0.2.22\"}"));
+    CHECK(strstr(dump, "\"previous\":{\"name\":\"h2\",\"underlay_ip\":"
+                       "\"192.0.2.2\"}"));
+    CHECK(!strstr(dump, "rack") && !strstr(dump, "geneve"));
+    free(got);
+    free(dump);
+    CHECK_FEED(api, h2_token, 12, "host:h2 host:h2");
+
+    /* A long-poll woken by withheld writes waits again; at its deadline
+     * it answers nothing, with next past them. */
+    struct reply r = call(api, "GET", "/v1/changes?since=14&timeout=5",
+                          h1_token, NULL);
+    CHECK(r.wait);
+    EXPECT(api, 201, "POST", "/v1/policies", ADMIN,
+           "{\"name\":\"p2\",\"tenant\":\"t2\",\"action\":\"deny\","
+           "\"src\":\"any\",\"dst\":{\"network\":\"n2\"}}");    /* v15 */
+    r = call(api, "GET", "/v1/changes?since=14&timeout=5", h1_token, NULL);
+    CHECK(r.wait);
+    CHECK_EQ_U(r.wait_until, now_ms + 5000);
+    r = call_ct(api, "GET", "/v1/changes?since=14&timeout=5", h1_token, NULL,
+                NULL, true);
+    CHECK_EQ_I(r.status, 200);
+    CHECK_EQ_U(json_array_size(json_object_get(r.json, "changes")), 0);
+    CHECK_EQ_U(jint(r.json, "next"), 15);
+    CHECK(json_is_false(json_object_get(r.json, "more")));
+    json_decref(r.json);
+    /* ... and a relevant write answers it. */
+    EXPECT(api, 201, "POST", "/v1/policies", ADMIN,
+           "{\"name\":\"p1\",\"tenant\":\"t1\",\"action\":\"deny\","
+           "\"src\":\"any\",\"dst\":{\"network\":\"n1\"}}");    /* v16 */
+    r = call(api, "GET", "/v1/changes?since=15&timeout=5", h1_token, NULL);
+    CHECK_EQ_I(r.status, 200);
+    CHECK_EQ_U(json_array_size(json_object_get(r.json, "changes")), 1);
+    json_decref(r.json);
+
+    /* A tenant served for a while in the window: h3 gets c (t1) placed,
+     * t1 changes, c leaves again.  From before, h3 sees all of it;
+     * from after, nothing. */
+    EXPECT(api, 200, "PATCH", "/v1/vnics/c", h3_token,
+           "{\"host\":\"h3\"}");                                 /* v17 */
+    EXPECT(api, 200, "PATCH", "/v1/policies/p1", ADMIN,
+           "{\"priority\":7}");                                   /* v18 */
+    EXPECT(api, 200, "PATCH", "/v1/policies/p2", ADMIN,
+           "{\"priority\":7}");                                   /* v19 */
+    EXPECT(api, 200, "PATCH", "/v1/vnics/c", h3_token,
+           "{\"host\":null}");                                    /* v20 */
+    EXPECT(api, 200, "PATCH", "/v1/policies/p1", ADMIN,
+           "{\"priority\":8}");                                   /* v21 */
+    CHECK_FEED(api, h3_token, 14, "policy:p1 vnic:c policy:p1 vnic:c "
+               "policy:p1");
+    CHECK_FEED(api, h3_token, 20, "");
+    CHECK_FEED(api, h1_token, 16, "vnic:c policy:p1 vnic:c policy:p1");
+
+    /* Pagination: limit counts records sent; next skips withheld ones;
+     * every visible record once. */
+    struct vf_buf all = VF_BUF_INITIALIZER;
+    uint64_t cursor = 0;
+    for (int i = 0; i < 100; i++) {
+        got = feed(api, h1_token, cursor, 2, &next, NULL);
+        if (*got) {
+            vf_buf_printf(&all, "%s%s", all.len ? " " : "", got);
+        }
+        free(got);
+        CHECK(next > cursor || next == policy_api_version(api));
+        if (next == cursor) {
+            break;
+        }
+        cursor = next;
+    }
+    CHECK_EQ_U(cursor, policy_api_version(api));
+    got = feed(api, h1_token, 0, 0, NULL, NULL);
+    CHECK_STR(vf_buf_cstr(&all), got);
+    free(got);
+    vf_buf_uninit(&all);
+    /* The admin still gets every record. */
+    r = call(api, "GET", "/v1/changes?since=0", ADMIN, NULL);
+    CHECK_EQ_U(json_array_size(json_object_get(r.json, "changes")),
+               policy_api_version(api));
+    json_decref(r.json);
+    policy_api_destroy(api);
+}
+
+/* After a restart the scope is the same, including vnic records of a
+ * network whose name a second tenant took later. */
+static void
+test_changes_host_scope_reload(void)
+{
+    char path[64] = "/tmp/pol-test-scope.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    unlink(path);
+    struct policy_api *api = api_open_retention(path, 100);
+    populate(api);      /* h1 serves t1 (a); h2 serves t1 (b), t2 (z). */
+    char h2_token[256], h3_token[256];
+    renew_token(api, "h2", h2_token, sizeof h2_token);
+    new_host(api, "h3", "192.0.2.3", h3_token, sizeof h3_token);
+    EXPECT(api, 201, "POST", "/v1/tenants", ADMIN, "{\"name\":\"t3\"}");
+    EXPECT(api, 201, "POST", "/v1/networks", ADMIN,
+           "{\"name\":\"nx\",\"tenant\":\"t1\",\"subnets\":"
+           "[\"10.7.0.0/24\"]}");
+    EXPECT(api, 201, "POST", "/v1/vnics", ADMIN,
+           "{\"name\":\"vx\",\"network\":\"nx\",\"mac\":"
+           "\"02:00:00:00:07:01\",\"ips\":[\"10.7.0.1\"]}");
+    EXPECT(api, 200, "DELETE", "/v1/vnics/vx", ADMIN, NULL);
+    EXPECT(api, 200, "DELETE", "/v1/networks/nx", ADMIN, NULL);
+    EXPECT(api, 201, "POST", "/v1/networks", ADMIN,
+           "{\"name\":\"nx\",\"tenant\":\"t3\",\"subnets\":"
+           "[\"10.7.0.0/24\"]}");
+    EXPECT(api, 201, "POST", "/v1/vnics", ADMIN,
+           "{\"name\":\"vy\",\"network\":\"nx\",\"mac\":"
+           "\"02:00:00:00:07:02\",\"ips\":[\"10.7.0.2\"],\"host\":\"h3\"}");
+    EXPECT(api, 201, "POST", "/v1/vnics", ADMIN,
+           "{\"name\":\"vz\",\"network\":\"nx\",\"mac\":"
+           "\"02:00:00:00:07:03\",\"ips\":[\"10.7.0.3\"]}");
+    static const char want_h1[] =
+        "tenant:t1 network:n1 host:h1 vnic:a vnic:b vnic:c network:nx "
+        "vnic:vx vnic:vx network:nx";
+    static const char want_h3[] =
+        "host:h3 tenant:t3 network:nx vnic:vy vnic:vz";
+    CHECK_FEED(api, h1_token, 0, want_h1);
+    CHECK_FEED(api, h3_token, 0, want_h3);
+    char *before = feed(api, h2_token, 0, 0, NULL, NULL);
+    policy_api_destroy(api);
+
+    api = api_open_retention(path, 100);
+    CHECK_FEED(api, h1_token, 0, want_h1);
+    CHECK_FEED(api, h3_token, 0, want_h3);
+    CHECK_FEED(api, h2_token, 0, before);
+    free(before);
+    /* The placements were rebuilt: h3 still serves t3. */
+    EXPECT(api, 200, "PATCH", "/v1/tenants/t3", ADMIN,
+           "{\"description\":\"x\"}");
+    CHECK_FEED(api, h3_token, policy_api_version(api) - 1, "tenant:t3");
+    CHECK_FEED(api, h1_token, policy_api_version(api) - 1, "");
+    policy_api_destroy(api);
+    unlink(path);
+    char wal[80];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+}
+
 /* A store backend that wraps SQLite and fails commits on demand. */
 struct failing_store {
     struct store up;
@@ -703,6 +968,8 @@ static const struct test_case cases[] = {
     TEST(test_bad_requests),
     TEST(test_translate),
     TEST(test_changes),
+    TEST(test_changes_host_scope),
+    TEST(test_changes_host_scope_reload),
     TEST(test_store_failure),
     TEST(test_reload),
     TEST(test_metrics_and_misc),

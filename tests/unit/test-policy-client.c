@@ -4,8 +4,10 @@
  * the host's VNICs, batched translations into the cache, invalidation by
  * the change feed, the server going away (stale serving, "unreachable
  * since", queued translations given up), coming back (the feed resumes
- * from its version and delivers what changed meanwhile), and a full
- * re-sync when the server no longer has the changes since that version. */
+ * from its version and delivers what changed meanwhile), a full
+ * re-sync when the server no longer has the changes since that version,
+ * and a host token's scoped feed (other tenants' records withheld, the
+ * cursor moving past them). */
 #include "harness.h"
 
 #include <pthread.h>
@@ -485,6 +487,47 @@ test_resync_when_too_old(void)
     vf_rcu_barrier();
 }
 
+/* With a host token the feed withholds other tenants' records: they
+ * neither reach the agent nor drop its entries (tenant u's VNIC has b's
+ * address), the cursor still moves past them, and the host's own
+ * tenant's changes still arrive. */
+static void
+test_feed_scope(void)
+{
+    struct server s;
+    server_create(&s, 1000);
+    struct policy_client *pc = client(&s, 5 * VF_NSEC_PER_SEC);
+    PUMP_UNTIL(pc, status(pc).synced, 5000);
+    request(pc, "a", "10.0.0.11");
+    PUMP_UNTIL(pc, n_answers == 1, 5000);
+    uint64_t changes = status(pc).changes;
+    json_decref(admin(&s, "POST", "/v1/tenants", "{\"name\":\"u\"}", 201));
+    json_decref(admin(&s, "POST", "/v1/networks",
+                      "{\"name\":\"m\",\"tenant\":\"u\",\"subnets\":"
+                      "[\"10.0.0.0/24\"]}", 201));
+    json_decref(admin(&s, "POST", "/v1/vnics",
+                      "{\"name\":\"x\",\"network\":\"m\",\"mac\":"
+                      "\"02:00:00:00:00:0b\",\"ips\":[\"10.0.0.11\"],"
+                      "\"host\":\"h2\"}", 201));
+    json_decref(admin(&s, "PATCH", "/v1/vnics/x",
+                      "{\"ips\":[\"10.0.0.12\"]}", 200));
+    uint64_t v = policy_api_version(s.api);
+    PUMP_UNTIL(pc, status(pc).version == v, 5000);
+    CHECK_EQ_U(status(pc).changes, changes);
+    CHECK_EQ_I(n_changes, (int) changes);
+    CHECK(lookup(pc, "a", "10.0.0.11", NULL) != NULL);
+    /* The host's own tenant: delivered, and it drops a's entry to b. */
+    json_decref(admin(&s, "PATCH", "/v1/vnics/b",
+                      "{\"ips\":[\"10.0.0.21\"]}", 200));
+    PUMP_UNTIL(pc, status(pc).changes == changes + 1, 5000);
+    CHECK_EQ_U(status(pc).version, policy_api_version(s.api));
+    CHECK(lookup(pc, "a", "10.0.0.11", NULL) == NULL);
+    CHECK_EQ_U(status(pc).resyncs, 1);
+    policy_client_destroy(pc);
+    server_destroy(&s);
+    vf_rcu_barrier();
+}
+
 static void
 test_config_errors(void)
 {
@@ -510,6 +553,7 @@ static const struct test_case cases[] = {
     TEST(test_sync_translate_invalidate),
     TEST(test_server_down_and_back),
     TEST(test_resync_when_too_old),
+    TEST(test_feed_scope),
     TEST(test_config_errors),
 };
 

@@ -39,6 +39,50 @@
  * newer than the model (the server's history differs), gets 410 and
  * re-syncs.
  *
+ * Feed scope (what a host token sees of the feed): the admin token
+ * reads every record; a host token only what its agent needs to keep its
+ * translation cache and its VNIC set correct, and nothing of tenants it
+ * does not serve.  The agent (policy-client.c, vfabd's fabric-agent.c)
+ * uses a record to drop the translations of its local VNICs that it
+ * kills, and to (re)bind the VNICs placed on it.  A translation of a
+ * local VNIC only ever names a destination of the same tenant, so:
+ *
+ *   tenant, network, policy and vnic records: sent in full if the record
+ *     is about a tenant that had a VNIC placed on this host at some time
+ *     between the request's 'since' and now ("served": a VNIC there now,
+ *     per the 'placements' index, or a vnic record of the tail whose
+ *     object or previous is placed here); vnic records that place a VNIC
+ *     here or take one away are always sent;
+ *   host records: this host's own in full; another host's only when it
+ *     changes that host's underlay IP (the only host field a translation
+ *     carries), reduced to {name, underlay_ip}; creations and deletions
+ *     of other hosts are not needed (no translation can name a host
+ *     without VNICs, and placing a VNIC on it is a vnic record);
+ *   a record the server cannot attribute (cannot happen with a sound
+ *     store) is sent as {"version": V} only, which makes the agent drop
+ *     its whole cache: safe in both directions.
+ *
+ * Why "some time between since and now" suffices: a record at version R
+ * matters to the host only if a tenant VNIC was placed there at R (its
+ * cache could hold that tenant's translations).  If it still is, the
+ * index says so; if it left after R, the vnic record that took it away
+ * is in the tail (R < it <= now) and names this host in 'previous'.
+ * Withheld records are skipped, not renumbered: 'next' still moves past
+ * them, so a client resuming from 'next' misses nothing it may see (the
+ * client needs no contiguous versions).  'limit' counts records sent;
+ * the scan over withheld ones is bounded by the retained history.  A
+ * host's long-poll with only withheld records new stays parked (the HTTP
+ * layer keeps its first deadline when it parks it again) and at the
+ * deadline answers an empty list whose 'next' is the current version.
+ *
+ * Each log entry carries its scope, derived from the record when it is
+ * logged: kind, tenant, the hosts a vnic record places the VNIC on, and
+ * the reduced form of a host record.  A vnic document names its network,
+ * not its tenant; at commit the tenant comes from the model, at load
+ * (network names may have been reused by another tenant since) from the
+ * 'previous' of the next network record of that name, else from the live
+ * network (see scope_resolve_vnics()).
+ *
  * Tokens: the admin token comes from the daemon's configuration; a
  * host token is generated when the admin registers the host (returned
  * once) and only its SHA-256 is kept, inside the host's document.
@@ -57,9 +101,11 @@
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 
+#include "policy/model-hash.h"
 #include "policy/model.h"
 #include "policy/store.h"
 #include "policy/xlate.h"
+#include "util/hash.h"
 #include "util/jsonw.h"
 
 #define TRIM_EVERY 256          /* Commits between store trims. */
@@ -67,9 +113,17 @@
 #define HOST_TOKEN_PREFIX "vfh."
 #define HOST_TOKEN_HEX 64
 
+/* One change record and its scope (see "Feed scope" above). */
 struct change_entry {
     uint64_t version;
-    char *json;
+    char *json;                 /* The record, as the admin sees it. */
+    int kind;                   /* enum model_kind; -1: unattributable. */
+    char *tenant;               /* Tenant it is about; NULL for hosts, or
+                                 * not known yet (vnic, at load). */
+    char *hosts[2];             /* vnic: object's, previous' host; host:
+                                 * its name in [0].  NULL: none. */
+    char *host_json;            /* host: the reduced record other hosts
+                                 * see; NULL: they see nothing. */
 };
 
 /* Ring of the most recent change records, oldest at 'head'. */
@@ -80,12 +134,24 @@ struct change_log {
     size_t n;
 };
 
+/* How many VNICs of 'tenant' are placed on 'host' (entries with a count
+ * of zero are freed).  Names, not pointers: the model replaces objects on
+ * every write. */
+struct placement {
+    struct model_hnode node;    /* In 'placements'. */
+    char *host;
+    char *tenant;
+    size_t n_vnics;
+};
+
 struct policy_api {
     struct store *store;
     struct model *model;
     struct policy_api_config cfg;
     char *admin_token;
     struct change_log log;
+    struct model_hash placements;     /* struct placement, by (host,
+                                       * tenant). */
     struct policy_api_stats stats;
     unsigned int commits_since_trim;
 };
@@ -117,10 +183,20 @@ log_init(struct change_log *log, size_t cap)
 }
 
 static void
+entry_uninit(struct change_entry *e)
+{
+    free(e->json);
+    free(e->tenant);
+    free(e->hosts[0]);
+    free(e->hosts[1]);
+    free(e->host_json);
+}
+
+static void
 log_uninit(struct change_log *log)
 {
     for (size_t i = 0; i < log->n; i++) {
-        free(log->ring[(log->head + i) % log->cap].json);
+        entry_uninit(&log->ring[(log->head + i) % log->cap]);
     }
     free(log->ring);
 }
@@ -131,19 +207,21 @@ log_at(const struct change_log *log, size_t i)
     return &log->ring[(log->head + i) % log->cap];
 }
 
-/* Appends (taking 'json'); drops the oldest record when full. */
-static void
+/* Appends (taking 'json') with an empty scope (scope_set() fills it);
+ * drops the oldest record when full.  Returns the new entry. */
+static struct change_entry *
 log_push(struct change_log *log, uint64_t version, char *json)
 {
     if (log->n == log->cap) {
-        free(log->ring[log->head].json);
+        entry_uninit(&log->ring[log->head]);
         log->head = (log->head + 1) % log->cap;
         log->n--;
     }
     struct change_entry *e = log_at(log, log->n);
-    e->version = version;
-    e->json = json;
+    *e = (struct change_entry){.version = version, .json = json,
+                               .kind = -1};
     log->n++;
+    return e;
 }
 
 /* Index of the first record with a version above 'since' (n if none). */
@@ -160,6 +238,331 @@ log_find_after(const struct change_log *log, uint64_t since)
         }
     }
     return lo;
+}
+
+/* ---- Feed scope (see the theory block). ---- */
+
+static uint32_t
+placement_hash(const char *host, const char *tenant)
+{
+    return vf_hash_string(tenant, vf_hash_string(host, 0));
+}
+
+static struct placement *
+placement_find(const struct policy_api *api, const char *host,
+               const char *tenant)
+{
+    struct placement *p;
+    MODEL_HASH_FOR_EACH_WITH_HASH (p, node, placement_hash(host, tenant),
+                                   &api->placements) {
+        if (!strcmp(p->host, host) && !strcmp(p->tenant, tenant)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Counts 'vnic' (NULL or unplaced: nothing) as placed ('delta' 1) or no
+ * longer placed (-1) on its host. */
+static void
+placement_add(struct policy_api *api, const struct model_obj *obj, int delta)
+{
+    const struct model_vnic *v = obj ? VF_CONTAINER_OF(obj, struct model_vnic,
+                                                       obj)
+                                     : NULL;
+    if (!v || !v->host) {
+        return;
+    }
+    const char *host = v->host->obj.name;
+    const char *tenant = v->network->tenant->obj.name;
+    struct placement *p = placement_find(api, host, tenant);
+    if (delta > 0) {
+        if (!p) {
+            p = vf_xcalloc(1, sizeof *p);
+            p->host = vf_xstrdup(host);
+            p->tenant = vf_xstrdup(tenant);
+            model_hash_insert(&api->placements, &p->node,
+                              placement_hash(host, tenant));
+        }
+        p->n_vnics++;
+    } else if (VF_ALWAYS(p && p->n_vnics) && !--p->n_vnics) {
+        model_hash_remove(&api->placements, &p->node);
+        free(p->host);
+        free(p->tenant);
+        free(p);
+    }
+}
+
+static void
+placements_destroy(struct policy_api *api)
+{
+    size_t n = 0;
+    struct placement *p;
+    struct placement **all = vf_xmalloc((api->placements.n + 1)
+                                        * sizeof *all);
+    MODEL_HASH_FOR_EACH (p, node, &api->placements) {
+        all[n++] = p;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(all[i]->host);
+        free(all[i]->tenant);
+        free(all[i]);
+    }
+    free(all);
+    model_hash_destroy(&api->placements);
+}
+
+static char *
+dup_str_field(const json_t *doc, const char *key)
+{
+    const char *s = json_string_value(json_object_get(doc, key));
+    return s ? vf_xstrdup(s) : NULL;
+}
+
+static void
+write_host_reduced(struct vf_jw *w, const char *key, const json_t *doc)
+{
+    vf_jw_key(w, key);
+    if (!doc) {
+        vf_jw_null(w);
+        return;
+    }
+    vf_jw_obj_begin(w);
+    vf_jw_kstr(w, "name", json_string_value(json_object_get(doc, "name")));
+    vf_jw_kstr(w, "underlay_ip",
+               json_string_value(json_object_get(doc, "underlay_ip")));
+    vf_jw_obj_end(w);
+}
+
+/* The record other hosts see of host record 'rec': NULL unless it
+ * changes the host's underlay IP, else the record with both documents
+ * reduced to name and underlay IP. */
+static char *
+host_reduced_record(const json_t *rec, const json_t *obj, const json_t *prev)
+{
+    const char *ip = json_string_value(json_object_get(obj, "underlay_ip"));
+    const char *old = json_string_value(json_object_get(prev, "underlay_ip"));
+    if (!ip || !old || !strcmp(ip, old)
+        || !json_string_value(json_object_get(obj, "name"))
+        || !json_string_value(json_object_get(prev, "name"))) {
+        return NULL;
+    }
+    struct vf_buf b = VF_BUF_INITIALIZER;
+    struct vf_jw w;
+    vf_jw_init(&w, &b);
+    vf_jw_obj_begin(&w);
+    vf_jw_ku64(&w, "version",
+               (uint64_t) json_integer_value(json_object_get(rec,
+                                                             "version")));
+    vf_jw_ki64(&w, "time_ms",
+               json_integer_value(json_object_get(rec, "time_ms")));
+    vf_jw_kstr(&w, "op", "update");
+    vf_jw_kstr(&w, "kind", "host");
+    vf_jw_kstr(&w, "name", json_string_value(json_object_get(rec, "name")));
+    write_host_reduced(&w, "object", obj);
+    write_host_reduced(&w, "previous", prev);
+    vf_jw_obj_end(&w);
+    return vf_buf_steal(&b);
+}
+
+/* Fills the scope of 'e' from its record.  'tenant' is a vnic record's
+ * tenant when the caller knows it (NULL: scope_resolve_vnics() finds it
+ * later).  A record that does not parse stays unattributable. */
+static void
+scope_set(struct change_entry *e, const char *tenant)
+{
+    json_t *rec = json_loads(e->json, 0, NULL);
+    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    const char *name = json_string_value(json_object_get(rec, "name"));
+    json_t *obj = json_object_get(rec, "object");
+    json_t *prev = json_object_get(rec, "previous");
+    obj = json_is_object(obj) ? obj : NULL;
+    prev = json_is_object(prev) ? prev : NULL;
+    const json_t *doc = obj ? obj : prev;
+    int k = -1;
+    for (int i = 0; kind && name && doc && i < MODEL_N_KINDS; i++) {
+        k = !strcmp(kind, model_kind_name(i)) ? i : k;
+    }
+    switch (k) {
+    case MODEL_TENANT:
+        e->tenant = vf_xstrdup(name);
+        break;
+    case MODEL_NETWORK:
+    case MODEL_POLICY:
+        e->tenant = dup_str_field(doc, "tenant");
+        k = e->tenant ? k : -1;
+        break;
+    case MODEL_VNIC:
+        e->tenant = tenant ? vf_xstrdup(tenant) : NULL;
+        e->hosts[0] = obj ? dup_str_field(obj, "host") : NULL;
+        e->hosts[1] = prev ? dup_str_field(prev, "host") : NULL;
+        break;
+    case MODEL_HOST:
+        e->hosts[0] = vf_xstrdup(name);
+        e->host_json = host_reduced_record(rec, obj, prev);
+        break;
+    default:
+        break;
+    }
+    e->kind = k;
+    json_decref(rec);
+}
+
+/* A network's tenant as a vnic record at some version saw it. */
+struct net_tenant {
+    struct model_hnode node;
+    const char *network;
+    const char *tenant;         /* NULL: the network did not exist. */
+};
+
+/* Finds the tenants of the vnic records loaded from the store (the
+ * theory block says how).  Runs once, at creation: one backward pass,
+ * remembering for each network name the tenant it had just before its
+ * next record. */
+static void
+scope_resolve_vnics(struct policy_api *api)
+{
+    struct change_log *log = &api->log;
+    struct model_hash seen;
+    struct net_tenant *nts = vf_xcalloc(log->n + 1, sizeof *nts);
+    json_t **docs = vf_xcalloc(log->n + 1, sizeof *docs);
+    size_t n_nts = 0;
+    model_hash_init(&seen);
+    for (size_t i = log->n; i-- > 0;) {
+        struct change_entry *e = log_at(log, i);
+        if (e->kind != MODEL_NETWORK
+            && (e->kind != MODEL_VNIC || e->tenant)) {
+            continue;
+        }
+        json_t *rec = json_loads(e->json, 0, NULL);
+        const char *name = json_string_value(json_object_get(rec, "name"));
+        const json_t *obj = json_object_get(rec, "object");
+        const json_t *prev = json_object_get(rec, "previous");
+        const char *network = e->kind == MODEL_NETWORK
+            ? name
+            : json_string_value(json_object_get(
+                  json_is_object(obj) ? obj : prev, "network"));
+        if (!network) {
+            json_decref(rec);
+            continue;
+        }
+        docs[i] = rec;
+        uint32_t hash = vf_hash_string(network, 0);
+        struct net_tenant *nt = NULL, *it;
+        MODEL_HASH_FOR_EACH_WITH_HASH (it, node, hash, &seen) {
+            if (!strcmp(it->network, network)) {
+                nt = it;
+            }
+        }
+        if (e->kind == MODEL_NETWORK) {
+            if (!nt) {
+                nt = &nts[n_nts++];
+                nt->network = network;
+                model_hash_insert(&seen, &nt->node, hash);
+            }
+            /* Before a creation the name was free; before an update or
+             * a deletion it was this tenant's (tenants are immutable). */
+            nt->tenant = json_is_object(prev) ? e->tenant : NULL;
+            continue;
+        }
+        const char *tenant = NULL;
+        if (nt) {
+            tenant = nt->tenant;
+        } else {
+            const struct model_obj *o = model_lookup(api->model,
+                                                     MODEL_NETWORK, network);
+            tenant = o ? VF_CONTAINER_OF(o, struct model_network, obj)
+                             ->tenant->obj.name
+                       : NULL;
+        }
+        if (tenant) {
+            e->tenant = vf_xstrdup(tenant);
+        }
+        /* Else (only with a damaged history) hosts get it opaque. */
+    }
+    for (size_t i = 0; i < log->n; i++) {
+        json_decref(docs[i]);
+    }
+    free(docs);
+    free(nts);
+    model_hash_destroy(&seen);
+}
+
+/* The tenants served in a request's tail (sorted, for bsearch). */
+struct tenant_set {
+    const char **names;
+    size_t n;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+/* Collects the tenants of the vnic records from index 'first' on that
+ * place a VNIC on 'me' or take one away. */
+static void
+tail_tenants(const struct change_log *log, size_t first,
+             const struct model_host *me, struct tenant_set *set)
+{
+    set->names = vf_xmalloc((log->n - first + 1) * sizeof *set->names);
+    set->n = 0;
+    for (size_t i = first; i < log->n; i++) {
+        const struct change_entry *e = log_at(log, i);
+        if (e->kind == MODEL_VNIC && e->tenant
+            && (str_eq(e->hosts[0], me->obj.name)
+                || str_eq(e->hosts[1], me->obj.name))) {
+            set->names[set->n++] = e->tenant;
+        }
+    }
+    qsort(set->names, set->n, sizeof *set->names, cmp_str);
+}
+
+enum scope {
+    SCOPE_HIDDEN,               /* Not sent. */
+    SCOPE_FULL,                 /* The record as the admin sees it. */
+    SCOPE_REDUCED,              /* 'host_json'. */
+    SCOPE_OPAQUE,               /* {"version": V}: drop everything. */
+};
+
+/* What host 'me' sees of 'e' (see the theory block); 'tail' from
+ * tail_tenants(). */
+static enum scope
+scope_for_host(const struct policy_api *api, const struct model_host *me,
+               const struct change_entry *e, const struct tenant_set *tail)
+{
+    const char *name = me->obj.name;
+    switch (e->kind) {
+    case MODEL_HOST:
+        return str_eq(e->hosts[0], name) ? SCOPE_FULL
+               : e->host_json            ? SCOPE_REDUCED
+                                         : SCOPE_HIDDEN;
+    case MODEL_VNIC:
+        if (str_eq(e->hosts[0], name) || str_eq(e->hosts[1], name)) {
+            return SCOPE_FULL;
+        }
+        if (!e->tenant) {
+            return SCOPE_OPAQUE;
+        }
+        /* Fall through. */
+    case MODEL_TENANT:
+    case MODEL_NETWORK:
+    case MODEL_POLICY:
+        return placement_find(api, name, e->tenant)
+                       || bsearch(&e->tenant, tail->names, tail->n,
+                                  sizeof *tail->names, cmp_str)
+                   ? SCOPE_FULL
+                   : SCOPE_HIDDEN;
+    default:
+        return SCOPE_OPAQUE;
+    }
 }
 
 /* ---- Responses. ---- */
@@ -561,12 +964,21 @@ commit_write(struct ctx *c, enum write_op op, struct model_obj *old,
         goto out;
     }
     api->stats.commits++;
+    char *tenant = NULL;
+    if (kind == MODEL_VNIC) {
+        const struct model_vnic *v = VF_CONTAINER_OF(target,
+                                                     struct model_vnic, obj);
+        tenant = vf_xstrdup(v->network->tenant->obj.name);
+        placement_add(api, old, -1);
+        placement_add(api, obj, 1);
+    }
     if (obj) {
         model_put(m, obj, old, version);
     } else {
         model_delete(m, old, version);
     }
-    log_push(&api->log, version, record);
+    scope_set(log_push(&api->log, version, record), tenant);
+    free(tenant);
     if (++api->commits_since_trim >= TRIM_EVERY && api->log.n) {
         api->commits_since_trim = 0;
         /* Failure to trim costs disk space only. */
@@ -1137,7 +1549,20 @@ handle_changes(struct ctx *c)
         return;
     }
     size_t first = log_find_after(log, since);
-    if (first == log->n && timeout && !c->req->final) {
+    const struct model_host *me = c->who.admin ? NULL : c->who.host;
+    struct tenant_set tail = {NULL, 0};
+    size_t i = first;
+    if (me) {
+        /* Skip what this host may not see; wait if that is all. */
+        tail_tenants(log, first, me, &tail);
+        while (i < log->n
+               && scope_for_host(api, me, log_at(log, i), &tail)
+                      == SCOPE_HIDDEN) {
+            i++;
+        }
+    }
+    if (i == log->n && timeout && !c->req->final) {
+        free(tail.names);
         c->resp->wait = true;
         c->resp->wait_version = v;
         c->resp->wait_until_ms = c->req->now_ms + (int64_t) timeout * 1000;
@@ -1150,17 +1575,35 @@ handle_changes(struct ctx *c)
     vf_jw_ku64(&w, "version", v);
     vf_jw_key(&w, "changes");
     vf_jw_arr_begin(&w);
-    size_t i;
-    uint64_t next = v;
-    for (i = first; i < log->n && i - first < limit; i++) {
-        vf_jw_raw(&w, log_at(log, i)->json);
-        next = log_at(log, i)->version;
+    uint64_t n_sent = 0;
+    for (i = first; i < log->n; i++) {
+        const struct change_entry *e = log_at(log, i);
+        enum scope scope = me ? scope_for_host(api, me, e, &tail)
+                              : SCOPE_FULL;
+        if (scope == SCOPE_HIDDEN) {
+            continue;
+        }
+        if (n_sent == limit) {
+            break;              /* 'more': a record to send remains. */
+        }
+        n_sent++;
+        if (scope == SCOPE_FULL) {
+            vf_jw_raw(&w, e->json);
+        } else if (scope == SCOPE_REDUCED) {
+            vf_jw_raw(&w, e->host_json);
+        } else {
+            vf_jw_obj_begin(&w);
+            vf_jw_ku64(&w, "version", e->version);
+            vf_jw_obj_end(&w);
+        }
     }
     vf_jw_arr_end(&w);
+    /* Records skipped before the first unsent one count as read. */
     bool more = i < log->n;
     vf_jw_kbool(&w, "more", more);
-    vf_jw_ku64(&w, "next", more ? next : v);
+    vf_jw_ku64(&w, "next", more ? log_at(log, i - 1)->version : v);
     vf_jw_obj_end(&w);
+    free(tail.names);
     respond_buf(c, 200, &b);
 }
 
@@ -1412,7 +1855,7 @@ load_change(void *api_, uint64_t version, int64_t time_ms, const char *record,
     struct policy_api *api = api_;
     (void) time_ms;
     (void) errp;
-    log_push(&api->log, version, vf_xstrdup(record));
+    scope_set(log_push(&api->log, version, vf_xstrdup(record)), NULL);
     return 0;
 }
 
@@ -1442,6 +1885,7 @@ policy_api_create(struct store *store, const struct policy_api_config *cfg,
     api->admin_token = vf_xstrdup(cfg->admin_token);
     api->model = model_create();
     log_init(&api->log, api->cfg.change_retention);
+    model_hash_init(&api->placements);
 
     uint64_t version;
     int error = store_load_objects(store, load_object, api, errp);
@@ -1459,6 +1903,13 @@ policy_api_create(struct store *store, const struct policy_api_config *cfg,
         policy_api_destroy(api);
         return NULL;
     }
+    scope_resolve_vnics(api);
+    size_t n;
+    struct model_obj **vnics = model_list(api->model, MODEL_VNIC, &n);
+    for (size_t i = 0; i < n; i++) {
+        placement_add(api, vnics[i], 1);
+    }
+    free(vnics);
     return api;
 }
 
@@ -1471,6 +1922,7 @@ policy_api_destroy(struct policy_api *api)
     store_close(api->store);
     model_destroy(api->model);
     log_uninit(&api->log);
+    placements_destroy(api);
     free(api->admin_token);
     free(api);
 }

@@ -13,8 +13,10 @@
  * Long-poll: GET /v1/changes with a timeout and nothing new answers with
  * 'wait' set instead of a status.  The caller parks the request and calls
  * policy_api_handle() again with the same request once
- * policy_api_version() > 'wait_version' (it answers with the changes), or
- * at 'wait_until_ms' with 'final' set (it answers with an empty list).
+ * policy_api_version() > 'wait_version' (it answers with the changes, or,
+ * for a host token whose new records are all withheld from it, asks to
+ * wait again: the caller then keeps the first 'wait_until_ms'), or at
+ * 'wait_until_ms' with 'final' set (it answers with an empty list).
  *
  * Threads: everything from one thread (the server's main loop). */
 

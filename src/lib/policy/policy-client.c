@@ -21,6 +21,13 @@
  *     any failure: back off (retry_min doubling to retry_max), then retry
  *     the same step; the feed resumes from V, so nothing is missed.
  *
+ * With a host token the server sends only the records this host needs
+ * (policy-api.c, "Feed scope": its tenants' records, the VNICs placed on
+ * or taken from it, other hosts' underlay moves), so versions in a feed
+ * answer have gaps; "next" moves past the withheld ones, and nothing
+ * here assumes contiguous versions.  A record without a kind (one the
+ * server could not attribute) drops the whole cache.
+ *
  * Ordering: a translation answered at version A may cross change records
  * the client already applied (V > A): the answer might predate a change
  * that kills it, so it is not cached but queued again.  An answer newer
