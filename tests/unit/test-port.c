@@ -45,6 +45,16 @@ test_kind_names(void)
     CHECK_EQ_I(port_kind_from_name(""), -EINVAL);
     CHECK_EQ_I(port_kind_from_name("tap "), -EINVAL);
     CHECK_EQ_I(port_kind_from_name(NULL), -EINVAL);
+
+    const char *rings[] = {"default", "v2", "v3"};
+    for (int r = 0; r < PORT_N_RX_RINGS; r++) {
+        CHECK_STR(port_rx_ring_name((enum port_rx_ring) r), rings[r]);
+        CHECK_EQ_I(port_rx_ring_from_name(rings[r]), r);
+    }
+    CHECK(port_rx_ring_name(PORT_N_RX_RINGS) == NULL);
+    CHECK_EQ_I(port_rx_ring_from_name("V2"), -EINVAL);
+    CHECK_EQ_I(port_rx_ring_from_name("tpacket_v2"), -EINVAL);
+    CHECK_EQ_I(port_rx_ring_from_name(NULL), -EINVAL);
 }
 
 /* port_create() must fail with 'err' and exactly 'msg', creating nothing;
@@ -122,6 +132,13 @@ test_bad_configs(void)
                         "port p0: ring_frames 63 is out of range "
                         "(64..262144)");
     c.ring_frames = 0;
+    c.rx_ring = PORT_N_RX_RINGS;
+    expect_create_error(pool, &c, -EINVAL, "port p0: unknown rx_ring 3");
+    c.rx_ring = PORT_RX_RING_V2;
+    expect_create_error(pool, &c, -EINVAL,
+                        "port p0: 'rx_ring' is only for afpacket ports, not "
+                        "dummy ports");
+    c.rx_ring = PORT_RX_RING_DEFAULT;
 
     /* Patch-specific checks. */
     c.kind = PORT_KIND_PATCH;
@@ -146,6 +163,11 @@ test_bad_configs(void)
     expect_create_error(pool, &a, -ENODEV,
                         "port vfnosuchdev0: interface 'vfnosuchdev0' does "
                         "not exist");
+    a.rx_ring = PORT_RX_RING_V3;
+    expect_create_error(pool, &a, -ENODEV,
+                        "port vfnosuchdev0: interface 'vfnosuchdev0' does "
+                        "not exist");
+    a.rx_ring = PORT_RX_RING_DEFAULT;
     /* A tap whose name is taken by an existing device. */
     struct port_config t = {.name = "lo", .kind = PORT_KIND_TAP};
     expect_create_error(pool, &t, -EEXIST,

@@ -94,6 +94,31 @@ port_kind_from_name(const char *name)
     return -EINVAL;
 }
 
+static const char *const rx_ring_names[PORT_N_RX_RINGS] = {
+    [PORT_RX_RING_DEFAULT] = "default",
+    [PORT_RX_RING_V2] = "v2",
+    [PORT_RX_RING_V3] = "v3",
+};
+
+const char *
+port_rx_ring_name(enum port_rx_ring ring)
+{
+    return (unsigned) ring < PORT_N_RX_RINGS ? rx_ring_names[ring] : NULL;
+}
+
+int
+port_rx_ring_from_name(const char *name)
+{
+    if (name) {
+        for (int r = 0; r < PORT_N_RX_RINGS; r++) {
+            if (!strcmp(name, rx_ring_names[r])) {
+                return r;
+            }
+        }
+    }
+    return -EINVAL;
+}
+
 const struct port_class *
 port_class_lookup(enum port_kind kind)
 {
@@ -199,6 +224,17 @@ port_config_check(const struct port_config *cfg,
         *errp = vf_xasprintf("port %s: ring_frames %u is out of range "
                              "(%u..%u)", cfg->name, cfg->ring_frames,
                              PORT_RING_FRAMES_MIN, PORT_RING_FRAMES_MAX);
+        return -EINVAL;
+    }
+    if (!port_rx_ring_name(cfg->rx_ring)) {
+        *errp = vf_xasprintf("port %s: unknown rx_ring %d", cfg->name,
+                             (int) cfg->rx_ring);
+        return -EINVAL;
+    }
+    if (cfg->rx_ring != PORT_RX_RING_DEFAULT
+        && cfg->kind != PORT_KIND_AFPACKET) {
+        *errp = vf_xasprintf("port %s: 'rx_ring' is only for afpacket "
+                             "ports, not %s ports", cfg->name, kind);
         return -EINVAL;
     }
     return class->check_config ? class->check_config(cfg, errp) : 0;

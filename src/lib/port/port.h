@@ -13,8 +13,10 @@
  *   tap       vfabd creates the TAP device and holds its fd (a VM's NIC);
  *             IFF_VNET_HDR with checksum/TSO offloads, so 64 KiB GSO frames
  *             cross the switch whole.
- *   afpacket  attaches to an existing interface (NIC, veth end) with
- *             TPACKET_V3 rings, PACKET_VNET_HDR where possible, batched TX.
+ *   afpacket  attaches to an existing interface (NIC, veth end) with a
+ *             TPACKET_V2 receive ring (per-frame hand-over; TPACKET_V3
+ *             blocks on request), PACKET_VNET_HDR where possible, batched
+ *             TX.
  *   patch     one end of a pair joining two bridges in the same daemon.
  *   dummy     in-memory, for tests: frames are injected and collected
  *             through port_dummy_*() (port-dummy.h).
@@ -58,6 +60,18 @@ struct port_caps {
     uint32_t mtu;                /* Largest L3 packet per wire frame. */
 };
 
+/* afpacket receive ring layouts (port_config.rx_ring); the theory block
+ * of port-afpacket.c has the measurements behind the default. */
+enum port_rx_ring {
+    PORT_RX_RING_DEFAULT,        /* The kind's default (afpacket: V2). */
+    PORT_RX_RING_V2,             /* TPACKET_V2: one slot per frame, each
+                                  * handed over as soon as it is written. */
+    PORT_RX_RING_V3,             /* TPACKET_V3: variable-size frames packed
+                                  * in blocks handed over when full or
+                                  * after a >= 1 ms retire timer. */
+    PORT_N_RX_RINGS
+};
+
 struct port_config {
     const char *name;            /* Port name = device name (IFNAMSIZ). */
     enum port_kind kind;
@@ -73,9 +87,13 @@ struct port_config {
                                   * transmit (it always reads with
                                   * PACKET_VNET_HDR where the kernel can). */
     const char *peer;            /* patch: name of the other end. */
-    uint32_t ring_frames;        /* afpacket: ring capacity in 2 KiB frames;
+    uint32_t ring_frames;        /* afpacket: ring size in 2 KiB units (V2:
+                                  * that many slots at MTU 1500, fewer,
+                                  * larger ones for jumbo MTUs);
                                   * patch: frames the ring into this port
                                   * holds (a power of two).  0: default. */
+    enum port_rx_ring rx_ring;   /* afpacket only; others take only
+                                  * PORT_RX_RING_DEFAULT. */
 };
 
 /* Bounds port_create() checks. */
@@ -99,6 +117,13 @@ const char *port_kind_name(enum port_kind kind);
 /* Parses a kind name; returns the kind or -EINVAL. */
 int port_kind_from_name(const char *name);
 
+/* Returns "default", "v2" or "v3", or NULL if 'ring' is invalid. */
+const char *port_rx_ring_name(enum port_rx_ring ring);
+
+/* Parses a receive ring name ("v2", "v3", "default"); returns the
+ * enum port_rx_ring value or -EINVAL. */
+int port_rx_ring_from_name(const char *name);
+
 /* Creates a port of 'cfg->kind' whose buffers come from 'pool'.  Returns 0
  * and '*portp', or -errno with '*errp' set to a one-line message (caller
  * frees) and nothing created.  Control thread. */
@@ -109,9 +134,9 @@ int port_create(const struct port_config *cfg, struct pkt_pool *pool,
  * than IFNAMSIZ, a valid device name), kind (known and available), owner
  * (below the pool's owner count, if 'pool' is not NULL), MTU range,
  * 'peer' (required by patch ports, refused by others), 'ring_frames'
- * bounds.  Returns 0, or -EINVAL (-EOPNOTSUPP for a kind that is not
- * available) with '*errp' set to a one-line message (caller frees).  Any
- * thread. */
+ * bounds, 'rx_ring' (known; other than the default only for afpacket).
+ * Returns 0, or -EINVAL (-EOPNOTSUPP for a kind that is not available)
+ * with '*errp' set to a one-line message (caller frees).  Any thread. */
 int port_config_check(const struct port_config *cfg,
                       const struct pkt_pool *pool, char **errp);
 

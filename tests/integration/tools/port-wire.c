@@ -3,8 +3,9 @@
  * tests and benchmarks of src/lib/port.
  *
  *   port-wire [options] PORT_A PORT_B
- *     PORT      KIND:NAME[,offload=0|1][,mtu=N][,ring=N]
- *               KIND is tap or afpacket; offload defaults to 1.
+ *     PORT      KIND:NAME[,offload=0|1][,mtu=N][,ring=N][,rx_ring=v2|v3]
+ *               KIND is tap or afpacket; offload defaults to 1; rx_ring
+ *               (afpacket) defaults to the port's default.
  *     --ready F     write "ready" to F once both ports exist
  *     --stats F     write counters to F ("name: value" lines) at exit and
  *                   on SIGUSR1
@@ -85,7 +86,7 @@ usage(void)
 {
     fprintf(stderr, "usage: port-wire [--ready FILE] [--stats FILE] "
             "[--seconds N] [--busy] KIND:NAME[,offload=0|1][,mtu=N]"
-            "[,ring=N] KIND:NAME[,...]\n");
+            "[,ring=N][,rx_ring=v2|v3] KIND:NAME[,...]\n");
     exit(2);
 }
 
@@ -115,7 +116,13 @@ parse_port(char *spec, struct port_config *cfg)
         }
         *eq++ = '\0';
         unsigned long v = strtoul(eq, NULL, 10);
-        if (!strcmp(opt, "offload")) {
+        if (!strcmp(opt, "rx_ring")) {
+            int r = port_rx_ring_from_name(eq);
+            if (r < 0) {
+                return r;
+            }
+            cfg->rx_ring = (enum port_rx_ring) r;
+        } else if (!strcmp(opt, "offload")) {
             cfg->offload = v != 0;
         } else if (!strcmp(opt, "mtu")) {
             cfg->mtu = (uint32_t) v;
