@@ -583,6 +583,7 @@ static const struct opt_spec port_opts[] = {
     {"mac", OPT_STRING, 0, 0, false, "aa:bb:cc:dd:ee:ff"},
     {"ip", OPT_STRING_LIST, 0, 0, false, "ADDRESS,..."},
     {"quota", OPT_INT, 1, 16777216, false, "BUFFERS"},
+    {"rx_ring", OPT_STRING, 0, 0, false, "v2|v3"},
     {"peer", OPT_STRING, 0, 0, false, "PORT"},
     {"vnic", OPT_STRING, 0, 0, false, "NAME"},
     {NULL, OPT_STRING, 0, 0, false, NULL},
@@ -607,7 +608,8 @@ static const struct switch_cmd del_br = {
 static const struct switch_cmd add_port = {
     "add-port", "port/add",
     "BRIDGE PORT type=tap|afpacket|patch|dummy [vlan=N] [trunks=N,M] "
-    "[mac=MAC] [ip=ADDR,...] [quota=N] [peer=PORT] [vnic=NAME]",
+    "[mac=MAC] [ip=ADDR,...] [quota=N] [rx_ring=v2|v3] [peer=PORT] "
+    "[vnic=NAME]",
     2, 2, port_opts, NULL};
 static const struct switch_cmd del_port = {
     "del-port", "port/remove", "BRIDGE PORT", 2, 2, NULL, NULL};

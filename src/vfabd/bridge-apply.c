@@ -148,6 +148,7 @@ ba_port_add(void *aux, struct sw_bridge *br, struct sw_port *port,
         .trunks = o->trunks,
         .n_trunks = o->n_trunks,
         .quota = o->quota,
+        .rx_ring = (enum port_rx_ring) o->rx_ring,
     };
     struct bridge_apply *ba = aux;
     if (o->vnic[0] && !fabric_agent_is_fabric_bridge(ba->fabric, br->dp)) {

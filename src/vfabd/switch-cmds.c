@@ -74,6 +74,7 @@ static const struct ctl_option port_add_options[] = {
     {.name = "mac", .type = CTL_OPT_STRING},
     {.name = "ip", .type = CTL_OPT_STRING_LIST},
     {.name = "quota", .type = CTL_OPT_INT, .min = 1, .max = SW_MAX_QUOTA},
+    {.name = "rx_ring", .type = CTL_OPT_STRING},
     {.name = "peer", .type = CTL_OPT_STRING},
     {.name = "vnic", .type = CTL_OPT_STRING},
     {.name = NULL},

@@ -32,6 +32,7 @@
 #include "config-db.h"
 #include "ctl/jsonrpc.h"
 #include "net/addr.h"
+#include "port/port.h"
 #include "switch-apply.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -275,6 +276,21 @@ parse_option(enum sw_port_kind kind, const char *key, const json_t *v,
         }
         opts->quota = (uint32_t) json_integer_value(v);
         return 0;
+    } else if (!strcmp(key, "rx_ring")) {
+        int ring = port_rx_ring_from_name(json_string_value(v));
+        if (ring <= PORT_RX_RING_DEFAULT) {
+            *errp = vf_xstrdup("rx_ring must be v2 (TPACKET_V2: each frame "
+                               "handed over at once) or v3 (TPACKET_V3 "
+                               "blocks)");
+            return -EINVAL;
+        }
+        if (kind != SW_PORT_AFPACKET) {
+            *errp = vf_xstrdup("option 'rx_ring' is only valid for afpacket "
+                               "ports");
+            return -EINVAL;
+        }
+        opts->rx_ring = ring;
+        return 0;
     } else if (!strcmp(key, "vnic")) {
         const char *name = json_string_value(v);
         size_t len = name ? strlen(name) : 0;
@@ -312,7 +328,7 @@ parse_option(enum sw_port_kind kind, const char *key, const json_t *v,
         return rc;
     }
     *errp = vf_xasprintf("unknown port option '%.64s' (valid: vlan, trunks, "
-                         "mac, ip, quota, peer, vnic)", key);
+                         "mac, ip, quota, rx_ring, peer, vnic)", key);
     return -EINVAL;
 }
 
@@ -386,6 +402,10 @@ sw_port_options_to_json(const struct sw_port_options *opts)
     }
     if (opts->quota) {
         json_object_set_new(j, "quota", json_integer(opts->quota));
+    }
+    if (opts->rx_ring) {
+        json_object_set_new(j, "rx_ring", json_string(port_rx_ring_name(
+                                              opts->rx_ring)));
     }
     if (opts->peer[0]) {
         json_object_set_new(j, "peer", json_string(opts->peer));

@@ -73,6 +73,8 @@ struct sw_port_options {
     size_t n_ips;
     struct sw_ip *ips;              /* Unique, not multicast/unspecified. */
     uint32_t quota;                 /* Buffers, 0: the default. */
+    int rx_ring;                    /* afpacket only: enum port_rx_ring
+                                     * (0: the port's default ring). */
     char peer[SW_NAME_MAX + 1];     /* patch only: the other end. */
     char vnic[64];                  /* tap on a fabric bridge: the VNIC's
                                      * name in vfab-policyd, or "". */

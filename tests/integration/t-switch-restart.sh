@@ -3,8 +3,8 @@
 # vfabd restarts with its whole switch configuration and forwards again.
 #
 #   br0: tap t1 (vlan=10 mac= ip= quota=512), tap t2 (vlan=10),
-#        afpacket up0 (trunks=10,20; veth to ns "phys"), patch pa (peer pb,
-#        trunks=10,20), operator flows
+#        afpacket up0 (trunks=10,20, rx_ring=v3; veth to ns "phys"),
+#        patch pa (peer pb, trunks=10,20), operator flows
 #   br1: patch pb (peer pa, trunks=10,20), tap t3 (vlan=10, quota=16), flows
 #
 # Three restarts: SIGTERM; kill -9 while idle; kill -9 in the middle of a
@@ -30,7 +30,8 @@ vfctl sw add-br br1 || vf_fail "add-br br1"
 vfctl sw add-port br0 "$T1" type=tap vlan=10 mac=$MAC1 ip=10.64.0.1,fd64::1 \
     quota=512 || vf_fail "add-port t1"
 vfctl sw add-port br0 "$T2" type=tap vlan=10 || vf_fail "add-port t2"
-vfctl sw add-port br0 up0 type=afpacket trunks=10,20 || vf_fail "add-port up0"
+vfctl sw add-port br0 up0 type=afpacket trunks=10,20 rx_ring=v3 \
+    || vf_fail "add-port up0"
 vfctl sw add-port br0 "${VF_P}pa" type=patch peer="${VF_P}pb" trunks=10,20 \
     || vf_fail "add-port pa"
 vfctl sw add-port br1 "${VF_P}pb" type=patch peer="${VF_P}pa" trunks=10,20 \
@@ -86,6 +87,8 @@ restart() {       # vfabd again on the same database
     if grep -E '\|(ERR|WARN)\|' "$VF_VFABD_LOG_sw"; then
         vf_fail "vfabd complained at start-up"
     fi
+    grep -q 'up0: ifindex [0-9]*, TPACKET_V3 ring' "$VF_VFABD_LOG_sw" \
+        || vf_fail "up0 did not come back with its TPACKET_V3 ring"
 }
 
 attach

@@ -90,7 +90,8 @@ ctl add-br br1 || vf_fail add-br br1
 out=$(ctl add-port br0 vm1 type=tap vlan=10 mac=02:00:00:00:00:01 \
       ip=10.0.0.1,fd00::1 quota=512) || vf_fail add-port
 [ -z "$out" ] || vf_fail "add-port printed '$out'"
-ctl add-port br0 up0 type=afpacket trunks=1,2,100-102 || vf_fail trunk port
+ctl add-port br0 up0 type=afpacket trunks=1,2,100-102 rx_ring=v3 \
+    || vf_fail trunk port
 ctl add-port br1 pa type=patch peer=pb || vf_fail patch port
 ctl add-port br1 d0 type=dummy || vf_fail dummy port
 ctl add-flow br0 "priority=10,in_port=1,actions=drop" || vf_fail add-flow
@@ -99,6 +100,7 @@ ctl show >"$VF_TMP/show" || vf_fail show
 grep -q "^Bridge br0$" "$VF_TMP/show" && grep -q "^    Port vm1$" "$VF_TMP/show" \
     && grep -q "^        ip: 10.0.0.1, fd00::1$" "$VF_TMP/show" \
     && grep -q "^        trunks: 1, 2, 100, 101, 102$" "$VF_TMP/show" \
+    && grep -q "^        rx_ring: v3$" "$VF_TMP/show" \
     || vf_fail "show: $(cat "$VF_TMP/show")"
 ctl dump-flows br0 >"$VF_TMP/flows" || vf_fail dump-flows
 # Stored as the classifier understood it (canonical text, port names).
@@ -150,6 +152,9 @@ expect_error 1 "ip 10.0.0.1 is listed twice" ctl add-port br0 p9 type=tap ip=10.
 expect_error 1 "quota=0: expected an integer 1..16777216" ctl add-port br0 p9 type=tap quota=0
 expect_error 1 "option 'peer' is only valid for patch ports" ctl add-port br0 p9 type=tap peer=x
 expect_error 1 "a patch port needs peer=PORT" ctl add-port br0 p9 type=patch
+expect_error 1 "option 'rx_ring' is only valid for afpacket ports" ctl add-port br0 p9 type=tap rx_ring=v3
+expect_error 1 "rx_ring must be v2 (TPACKET_V2" ctl add-port br0 p9 type=afpacket rx_ring=v4
+expect_error 1 "rx_ring must be v2 (TPACKET_V2" ctl add-port br0 p9 type=afpacket rx_ring=default
 expect_error 1 "unknown option 'color'" ctl add-port br0 p9 type=tap color=red
 expect_error 1 "option 'vlan' given twice" ctl add-port br0 p9 type=tap vlan=1 vlan=2
 expect_error 1 "'junk' is not KEY=VALUE" ctl add-port br0 p9 type=tap junk

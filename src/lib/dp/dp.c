@@ -437,6 +437,7 @@ dp_port_add(struct dp *dp, struct dp_bridge *br,
                                                   ? cfg->quota
                                                   : dp->cfg.default_quota),
         .peer = cfg->peer,
+        .rx_ring = cfg->rx_ring,
     };
     int rc = port_create(&pc, dp->pool, &port->port, errp);
     if (rc) {

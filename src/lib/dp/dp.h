@@ -124,6 +124,7 @@ struct dp_port_config {
     size_t n_trunks;
     struct vnic_identity identity;   /* has_mac false: no anti-spoof. */
     uint32_t quota;              /* Buffer quota (0: dp default). */
+    enum port_rx_ring rx_ring;   /* afpacket receive ring (port.h). */
     bool vnic;                   /* Dummy ports: behave as a VNIC (own
                                   * buffer owner); tap ports always do. */
 };
