@@ -566,6 +566,20 @@ afp_next_pkt(struct port_afpacket *a)
     }
 }
 
+/* True if the frame whose ring header 'h' is 'hdr_len' bytes long (its
+ * sockaddr_ll follows) is one of our own transmissions echoed back
+ * (only possible without PACKET_IGNORE_OUTGOING). */
+static bool
+afp_outgoing(const struct port_afpacket *a, const void *h, size_t hdr_len)
+{
+    if (a->ignore_outgoing) {
+        return false;
+    }
+    const struct sockaddr_ll *sll = (const void *) ((const uint8_t *) h
+                                                    + hdr_len);
+    return sll->sll_pkttype == PACKET_OUTGOING;
+}
+
 /* Describes the V3 packet at the reader position in 'f'. */
 static void
 afp_frame_v3(const struct port_afpacket *a, struct afp_frame *f)
@@ -578,12 +592,7 @@ afp_frame_v3(const struct port_afpacket *a, struct afp_frame *f)
     f->status = h->tp_status;
     f->vlan_tci = (uint16_t) h->hv1.tp_vlan_tci;
     f->vlan_tpid = (uint16_t) h->hv1.tp_vlan_tpid;
-    f->outgoing = false;
-    if (!a->ignore_outgoing) {
-        const struct sockaddr_ll *sll = (const void *) ((const uint8_t *) h
-                                        + TPACKET_ALIGN(sizeof *h));
-        f->outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-    }
+    f->outgoing = afp_outgoing(a, h, TPACKET_ALIGN(sizeof *h));
     f->bad = h->tp_mac < VNET_HDR_SIZE
              || (size_t) (f->data - block) + f->snap > AFP_BLOCK_SIZE;
 }
@@ -643,12 +652,7 @@ afp_frame_v2(const struct port_afpacket *a, struct afp_frame *f)
     f->status = h->tp_status;
     f->vlan_tci = h->tp_vlan_tci;
     f->vlan_tpid = h->tp_vlan_tpid;
-    f->outgoing = false;
-    if (!a->ignore_outgoing) {
-        const struct sockaddr_ll *sll = (const void *) ((const uint8_t *) h
-                                        + TPACKET_ALIGN(sizeof *h));
-        f->outgoing = sll->sll_pkttype == PACKET_OUTGOING;
-    }
+    f->outgoing = afp_outgoing(a, h, TPACKET_ALIGN(sizeof *h));
     f->bad = h->tp_mac < VNET_HDR_SIZE
              || (size_t) h->tp_mac + f->snap > a->slot_size;
 }
