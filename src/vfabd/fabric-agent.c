@@ -17,23 +17,30 @@
  *
  * Upcalls (dp/fabric.c says when each is made):
  *
- *   FAB_XLATE      frame queued under (source VNIC, destination MAC);
+ *   FAB_XLATE      frame queued under (source VNIC, destination MAC, or
+ *                  destination IPv4/IPv6 for a frame to the router);
  *                  translation requested; on the answer the frame is
  *                  re-injected where it came from and the datapath finds
  *                  the cached translation
  *   FAB_RESOLVE    ARP request / neighbor solicitation: answered from the
  *                  translation of the target IP (queued the same way on a
  *                  miss); unknown targets get no answer; never answered
- *                  for the requester's own address (DAD, probes)
+ *                  for the requester's own address (DAD, probes).  A
+ *                  target no VNIC owns that is the requester's IPv4 or
+ *                  IPv6 gateway (first address of its network's first
+ *                  subnet of that family) is answered with DP_ROUTER_MAC
+ *                  (an NA with the router flag)
  *   FAB_RX_XLATE   uplink frame whose source is not cached: queued under
- *                  (destination VNIC, inner source MAC), re-injected on
- *                  the uplink after the answer
+ *                  (destination VNIC, inner source MAC, or inner source
+ *                  IP for a routed frame), re-injected on the uplink
+ *                  after the answer
  *   FAB_NEIGH      queued under the underlay next hop; an ARP request is
  *                  sent (at most one per second per address); the reply
  *                  releases the queue
  *   FAB_VTEP       ARP for our VTEP address (answered, sender learned),
  *                  ARP replies (neighbour learned), pings (answered)
  *   FAB_TOO_BIG    ICMP fragmentation needed / packet too big to the VM
+ *                  (from the router's MAC for a routed frame)
  *
  * Queues are bounded: FABRIC_QUEUE_PER_DST frames per destination,
  * FABRIC_QUEUE_TOTAL in all; past that, and after FABRIC_QUEUE_TIMEOUT_NS,
@@ -83,6 +90,7 @@ struct vnic_info {
     struct eth_addr mac;
     uint32_t vni;
     vf_be32 gateway;             /* Its network's IPv4 gateway, or 0. */
+    uint8_t gateway6[16];        /* Its IPv6 gateway, or all zero. */
     struct vnic_identity identity;
 };
 
@@ -321,8 +329,6 @@ vnic_remove(struct fabric_agent *fa, const char *name)
     }
 }
 
-/* Reads one entry of GET /v1/hosts/HOST/vnics: {"vnic": {...}, "vni",
- * "tenant"}. */
 /* The gateway of the first IPv4 subnet in 'subnets': its first address. */
 static vf_be32
 gateway_of(const json_t *subnets)
@@ -340,7 +346,31 @@ gateway_of(const json_t *subnets)
     return 0;
 }
 
-/* 'subnets' NULL: keep the gateway already known. */
+/* The gateway of the first IPv6 subnet in 'subnets' into 'gw': its first
+ * address (fd00:1::1 for fd00:1::/64), or all zero if there is none. */
+static void
+gateway6_of(const json_t *subnets, uint8_t gw[16])
+{
+    size_t i;
+    json_t *s;
+    memset(gw, 0, 16);
+    json_array_foreach ((json_t *) subnets, i, s) {
+        uint8_t net[16], mask[16];
+        unsigned int plen;
+        const char *t = json_string_value(s);
+        if (t && !ipv6_cidr_parse(t, net, &plen) && plen <= 126) {
+            ipv6_prefix_mask(plen, mask);
+            for (int b = 0; b < 16; b++) {
+                gw[b] = net[b] & mask[b];
+            }
+            gw[15] |= 1;         /* plen <= 126: the low bits are free. */
+            return;
+        }
+    }
+}
+
+/* Reads one entry of GET /v1/hosts/HOST/vnics: {"vnic": {...}, "vni",
+ * "tenant"}.  'subnets' NULL: keep the gateways already known. */
 static void
 vnic_update_from_json(struct fabric_agent *fa, const json_t *vnic,
                       uint32_t vni, const char *tenant, const json_t *subnets)
@@ -362,8 +392,15 @@ vnic_update_from_json(struct fabric_agent *fa, const json_t *vnic,
         memset(v, 0, sizeof *v);
     }
     vf_be32 gateway = subnets ? gateway_of(subnets) : v->gateway;
+    uint8_t gateway6[16];
+    if (subnets) {
+        gateway6_of(subnets, gateway6);
+    } else {
+        memcpy(gateway6, v->gateway6, 16);
+    }
     memset(v, 0, sizeof *v);
     v->gateway = gateway;
+    memcpy(v->gateway6, gateway6, 16);
     snprintf(v->name, sizeof v->name, "%s", name);
     snprintf(v->network, sizeof v->network, "%s",
              json_string_value(json_object_get(vnic, "network")) ?: "");
@@ -661,42 +698,60 @@ new_pkt(struct fabric_agent *fa)
     return pkt_alloc(NULL, dp_pool(fa->dp), PKT_CLASS_MTU, PKT_OWNER_SYSTEM);
 }
 
-static void
-key_mac(struct pcache_key *k, const struct eth_addr *mac)
-{
-    memset(k, 0, sizeof *k);
-    k->type = PCACHE_KEY_MAC;
-    memcpy(k->addr, mac->ea, 6);
-}
-
-static void
-key_ip4(struct pcache_key *k, vf_be32 ip)
-{
-    memset(k, 0, sizeof *k);
-    k->type = PCACHE_KEY_IPV4;
-    memcpy(k->addr, &ip, 4);
-}
-
 static const struct eth_addr router_mac = DP_ROUTER_MAC;
 
-/* Answers ARP for the VNIC's gateway with the distributed router's MAC.
- * Returns true if it was such a request. */
+/* Answers the ARP request or neighbor solicitation 'key' (received on
+ * 'in') with 'mac': an ARP reply, or a neighbor advertisement with the
+ * router flag if 'router'. */
+static void
+send_resolution(struct fabric_agent *fa, struct dp_port *in,
+                const struct flow_key *key, const struct eth_addr *mac,
+                bool router)
+{
+    struct pkt *out = new_pkt(fa);
+    if (!out) {
+        return;
+    }
+    bool arp = key->dl_type == VF_BE16(ETH_TYPE_ARP);
+    int rc = arp ? reply_arp(out, key, mac)
+                 : reply_nd_na(out, key, mac, router);
+    if (rc) {
+        pkt_free(NULL, out);
+        return;
+    }
+    if (arp) {
+        fa->st.arp_answered++;
+    } else {
+        fa->st.nd_answered++;
+    }
+    dp_agent_send(fa->dp, in, out);
+}
+
+/* Is 'key' an ARP request or neighbor solicitation for a gateway of
+ * 'v' (IPv4 or IPv6)? */
+static bool
+asks_for_gateway(const struct vnic_info *v, const struct flow_key *key)
+{
+    static const uint8_t none[16];
+    if (key->dl_type == VF_BE16(ETH_TYPE_ARP)) {
+        return v->gateway && key->nw_dst == v->gateway;
+    }
+    return key->dl_type == VF_BE16(ETH_TYPE_IPV6)
+           && memcmp(v->gateway6, none, 16)
+           && !memcmp(key->nd_target, v->gateway6, 16);
+}
+
+/* Answers ARP or ND for the VNIC's gateway with the distributed router's
+ * MAC.  Returns true if it was such a request. */
 static bool
 answer_gateway(struct fabric_agent *fa, struct dp_port *in,
                const struct bound_port *bp, const struct flow_key *key)
 {
     const struct vnic_info *v = vnic_find(fa, bp->vnic);
-    if (!v || !v->gateway || key->dl_type != VF_BE16(ETH_TYPE_ARP)
-        || key->nw_dst != v->gateway) {
+    if (!v || !asks_for_gateway(v, key)) {
         return false;
     }
-    struct pkt *out = new_pkt(fa);
-    if (out && !reply_arp(out, key, &router_mac)) {
-        fa->st.arp_answered++;
-        dp_agent_send(fa->dp, in, out);
-    } else {
-        pkt_free(NULL, out);
-    }
+    send_resolution(fa, in, key, &router_mac, true);
     return true;
 }
 
@@ -726,23 +781,7 @@ answer_resolve(struct fabric_agent *fa, struct dp_port *in,
         fa->st.resolve_unknown++;
         return true;             /* No answer: unknown, denied, or self. */
     }
-    struct pkt *out = new_pkt(fa);
-    if (!out) {
-        return true;
-    }
-    int rc = key->dl_type == VF_BE16(ETH_TYPE_ARP)
-                 ? reply_arp(out, key, &e->dst_mac)
-                 : reply_nd_na(out, key, &e->dst_mac);
-    if (rc) {
-        pkt_free(NULL, out);
-        return true;
-    }
-    if (key->dl_type == VF_BE16(ETH_TYPE_ARP)) {
-        fa->st.arp_answered++;
-    } else {
-        fa->st.nd_answered++;
-    }
-    dp_agent_send(fa->dp, in, out);
+    send_resolution(fa, in, key, &e->dst_mac, false);
     return true;
 }
 
@@ -818,13 +857,12 @@ handle_neigh(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
                                         policy_client_cache(fa->pc), bp->vnic)
                                   : NULL;
     struct pcache_key k;
-    key_mac(&k, &key->dl_dst);
+    dp_fabric_mac_key(&k, &key->dl_dst);
     const struct pcache_entry *e = part ? pcache_lookup(part, &k, fa->now,
                                                         NULL)
                                         : NULL;
-    if (!e && part && key->dl_type == VF_BE16(ETH_TYPE_IPV4)) {
-        key_ip4(&k, key->nw_dst);              /* A routed frame. */
-        e = pcache_lookup(part, &k, fa->now, NULL);
+    if (!e && part && dp_fabric_ip_key(&k, key, true)) {
+        e = pcache_lookup(part, &k, fa->now, NULL);   /* A routed frame. */
     }
     if (!e || e->underlay_family != 4) {
         return;
@@ -903,8 +941,21 @@ handle_too_big(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
             return;              /* May be fragmented by the sender. */
         }
     }
+    /* A routed frame already carries the router's MAC as its source and
+     * the destination's as its destination: the error goes back to the
+     * sending VNIC's MAC, from the router's. */
+    struct flow_key k = *key;
+    if (eth_addr_equals(&key->dl_src, &router_mac)) {
+        const struct bound_port *bp = bound_of(fa, in);
+        const struct vnic_info *v = bp ? vnic_find(fa, bp->vnic) : NULL;
+        if (!v) {
+            return;
+        }
+        k.dl_src = v->mac;
+        k.dl_dst = router_mac;
+    }
     struct pkt *out = new_pkt(fa);
-    if (out && !reply_too_big(out, key, pkt_data(p), p->size, info->l3_ofs,
+    if (out && !reply_too_big(out, &k, pkt_data(p), p->size, info->l3_ofs,
                               mtu)) {
         fa->st.too_big++;
         dp_agent_send(fa->dp, in, out);
@@ -931,10 +982,10 @@ handle_rx_xlate(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
         return;
     }
     struct pcache_key k;
-    if (eth_addr_equals(&inner.dl_src, &router_mac)) {
-        key_ip4(&k, inner.nw_src);             /* A routed frame. */
-    } else {
-        key_mac(&k, &inner.dl_src);
+    if (!eth_addr_equals(&inner.dl_src, &router_mac)) {
+        dp_fabric_mac_key(&k, &inner.dl_src);
+    } else if (!dp_fabric_ip_key(&k, &inner, false)) {
+        return;                  /* Routed, not IP: the datapath drops. */
     }
     handle_xlate(fa, bp->vnic, in, p, &k, DP_UPCALL_FAB_RX_XLATE, taken);
 }
@@ -958,12 +1009,15 @@ upcall_cb(void *aux, struct dp_bridge *br, struct dp_port *in,
         struct bound_port *bp = bound_of(fa, in);
         if (bp && bp->bound) {
             struct pcache_key k;
+            bool known = true;
             if (eth_addr_equals(&key.dl_dst, &router_mac)) {
-                key_ip4(&k, key.nw_dst);        /* Routed by its IP. */
+                known = dp_fabric_ip_key(&k, &key, true);   /* By its IP. */
             } else {
-                key_mac(&k, &key.dl_dst);
+                dp_fabric_mac_key(&k, &key.dl_dst);
             }
-            handle_xlate(fa, bp->vnic, in, p, &k, reason, taken);
+            if (known) {
+                handle_xlate(fa, bp->vnic, in, p, &k, reason, taken);
+            }
         }
         break;
     }

@@ -83,7 +83,7 @@ test_neighbor_advertisement(void)
     struct eth_addr mac;
     eth_addr_parse("02:00:00:00:00:02", &mac);
     struct pkt *p = fresh();
-    CHECK_EQ_I(reply_nd_na(p, &k, &mac), 0);
+    CHECK_EQ_I(reply_nd_na(p, &k, &mac, false), 0);
     parse(p, &na, &info);
     CHECK_EQ_U(vf_ntohs(na.tp_src), ND_NEIGHBOR_ADVERT);
     CHECK_MEM(na.nd_target, tgt, 16);
@@ -93,6 +93,18 @@ test_neighbor_advertisement(void)
     /* ICMPv6 checksum verifies. */
     const uint8_t *ip6 = pkt_data(p) + 14;
     uint32_t s = csum_pseudo_ipv6(ip6 + 8, ip6 + 24, IP_PROTO_ICMPV6, 32);
+    CHECK_EQ_U(csum_fold(csum_partial(ip6 + 40, 32, s)), 0);
+    CHECK_EQ_U(vf_ntohl(vf_get_u32(ip6 + 44)),
+               ND_NA_SOLICITED | ND_NA_OVERRIDE);
+    pkt_free(NULL, p);
+
+    /* The distributed router answering for a gateway: router flag. */
+    p = fresh();
+    CHECK_EQ_I(reply_nd_na(p, &k, &mac, true), 0);
+    ip6 = pkt_data(p) + 14;
+    CHECK_EQ_U(vf_ntohl(vf_get_u32(ip6 + 44)),
+               ND_NA_ROUTER | ND_NA_SOLICITED | ND_NA_OVERRIDE);
+    s = csum_pseudo_ipv6(ip6 + 8, ip6 + 24, IP_PROTO_ICMPV6, 32);
     CHECK_EQ_U(csum_fold(csum_partial(ip6 + 40, 32, s)), 0);
     pkt_free(NULL, p);
 }

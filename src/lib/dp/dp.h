@@ -170,9 +170,20 @@ struct field_port_names dp_bridge_port_names(struct dp_bridge *br);
  * uplink); frames arriving on the uplink are decapsulated and delivered
  * if the model says their source sits behind that VTEP.  Theory:
  * dp/fabric.c. */
-/* The distributed router's MAC: every host answers ARP for its VNICs'
- * gateways with it and routes frames sent to it (dp/fabric.c). */
+/* The distributed router's MAC: every host answers ARP and neighbor
+ * solicitations for its VNICs' IPv4 and IPv6 gateways with it and routes
+ * frames sent to it (dp/fabric.c). */
 #define DP_ROUTER_MAC {{0x02, 0xfa, 0xb0, 0x00, 0x00, 0x01}}
+
+/* Translation keys, as the datapath looks them up in a VNIC's partition
+ * (the agent requests and queues under the same keys): a switched frame
+ * by its destination MAC (or, arriving from the uplink, its inner source
+ * MAC); a routed frame (to or from DP_ROUTER_MAC) by its destination IP
+ * if 'dst', else its source IP.  dp_fabric_ip_key() returns false, and
+ * sets no key, if 'k' is neither IPv4 nor IPv6. */
+void dp_fabric_mac_key(struct pcache_key *key, const struct eth_addr *mac);
+bool dp_fabric_ip_key(struct pcache_key *key, const struct flow_key *k,
+                      bool dst);
 
 struct dp_fabric_config {
     enum tunnel_type tunnel;

@@ -20,15 +20,27 @@
  *                          goes to the agent, which answers with ICMP
  *                          "fragmentation needed" / "packet too big"
  *
- * Routing (the distributed router): a VNIC's IPv4 gateway (the first
- * address of its network's subnet) answers ARP with DP_ROUTER_MAC on every
- * host.  A frame sent to that MAC is routed by the translation of its
- * destination IP (the server resolves it in the source's tenant): MACs
- * rewritten (router -> destination VNIC), TTL decremented, checksums
- * fixed, then delivered or encapsulated with the destination network's
- * VNI.  Cross-network traffic obeys the tenant's policies (default deny).
- * On the receiving host, a routed frame's source (the router MAC) is
- * checked by its inner source IP instead of its MAC.
+ * Routing (the distributed router), IPv4 and IPv6 alike: a VNIC's
+ * gateways (the first address of its network's first IPv4 subnet and of
+ * its first IPv6 subnet, e.g. 10.1.0.1 and fd00:1::1) are answered by the
+ * agent with DP_ROUTER_MAC on every host: ARP replies, and neighbor
+ * advertisements with the router flag; a VNIC that owns such an address
+ * is answered as itself instead.  A frame sent to that MAC is routed by
+ * the translation of its destination IP (dp_fabric_ip_key();
+ * the server resolves it in the source's tenant):
+ *
+ *   ARP request / NS (unicast: NUD) -> agent (DP_UPCALL_FAB_RESOLVE)
+ *   not IPv4 / IPv6                 -> dropped ("no_dest")
+ *   miss, deny                      -> as for unicast above
+ *   TTL / hop limit <= 1            -> dropped ("loop"; no ICMP error)
+ *   otherwise -> MACs rewritten (router -> destination VNIC), TTL or hop
+ *                limit decremented, IPv4 checksum fixed (dp_commit_key),
+ *                then delivered or encapsulated with the destination
+ *                network's VNI
+ *
+ * Cross-network traffic obeys the tenant's policies (default deny).  On
+ * the receiving host, a routed frame's source (the router MAC) is checked
+ * by its inner source IP (v4 or v6) instead of its MAC.
  *
  * From the uplink: a VXLAN/Geneve frame to our VTEP address is
  * decapsulated; it is delivered only if its VNI is that of a local VNIC
@@ -129,8 +141,8 @@ allowed(const struct pcache_entry *e, const struct flow_key *k)
     return pcache_entry_allows(e, k->nw_proto, port);
 }
 
-static void
-pcache_mac_key(struct pcache_key *key, const struct eth_addr *mac)
+void
+dp_fabric_mac_key(struct pcache_key *key, const struct eth_addr *mac)
 {
     memset(key, 0, sizeof *key);
     key->type = PCACHE_KEY_MAC;
@@ -221,12 +233,21 @@ send_remote(struct dp_ctx *c, struct pkt *p, const struct dp_fabric *fab,
 
 static const struct eth_addr router_mac = DP_ROUTER_MAC;
 
-static void
-pcache_ip4_key(struct pcache_key *key, vf_be32 ip)
+bool
+dp_fabric_ip_key(struct pcache_key *key, const struct flow_key *k, bool dst)
 {
     memset(key, 0, sizeof *key);
-    key->type = PCACHE_KEY_IPV4;
-    memcpy(key->addr, &ip, 4);
+    if (k->dl_type == VF_BE16(ETH_TYPE_IPV4)) {
+        key->type = PCACHE_KEY_IPV4;
+        memcpy(key->addr, dst ? &k->nw_dst : &k->nw_src, 4);
+        return true;
+    }
+    if (k->dl_type == VF_BE16(ETH_TYPE_IPV6)) {
+        key->type = PCACHE_KEY_IPV6;
+        memcpy(key->addr, dst ? k->ipv6_dst : k->ipv6_src, 16);
+        return true;
+    }
+    return false;
 }
 
 /* The translation of 'k' for VNIC 'b', if it lets 'p' (key 'key')
@@ -267,17 +288,24 @@ deliver(struct dp_ctx *c, struct pkt *p, const struct dp_fabric *fab,
     }
 }
 
-/* Routes 'p' (taken), sent by VNIC 'b' to the router MAC. */
+/* Routes 'p' (taken), sent by VNIC 'b' to the router MAC: IPv4 or IPv6
+ * (nw_ttl is the TTL or the hop limit). */
 static void
 route(struct dp_ctx *c, struct pkt *p, const struct flow_key *key,
       const struct dp_fabric *fab, const struct dp_vnic_binding *b)
 {
-    if (key->dl_type != VF_BE16(ETH_TYPE_IPV4)) {
-        dp_drop(c, p, DP_DROP_NO_DEST);
+    if (is_resolution_request(key)) {
+        /* A unicast ARP request or neighbor solicitation to the router:
+         * the VM's neighbour unreachability detection (RFC 4861 7.3.3)
+         * checking its gateway.  The agent answers it. */
+        dp_upcall(c, p, 0, DP_UPCALL_FAB_RESOLVE, 0, true);
         return;
     }
     struct pcache_key k;
-    pcache_ip4_key(&k, key->nw_dst);
+    if (!dp_fabric_ip_key(&k, key, true)) {
+        dp_drop(c, p, DP_DROP_NO_DEST);
+        return;
+    }
     const struct pcache_entry *e = translate(c, p, b, &k, key);
     if (!e) {
         return;
@@ -331,7 +359,7 @@ dp_fabric_from_vnic(struct dp_ctx *c, struct pkt *p,
         return;
     }
     struct pcache_key k;
-    pcache_mac_key(&k, &key->dl_dst);
+    dp_fabric_mac_key(&k, &key->dl_dst);
     const struct pcache_entry *e = translate(c, p, b, &k, key);
     if (e) {
         deliver(c, p, fab, b, e);
@@ -350,12 +378,11 @@ check_source(const struct dp_ctx *c, const struct dp_port *dst,
      * in another network (so another VNI). */
     bool routed = eth_addr_equals(&ik->dl_src, &router_mac);
     if (routed) {
-        if (ik->dl_type != VF_BE16(ETH_TYPE_IPV4)) {
+        if (!dp_fabric_ip_key(&k, ik, false)) {
             return 0;
         }
-        pcache_ip4_key(&k, ik->nw_src);
     } else {
-        pcache_mac_key(&k, &ik->dl_src);
+        dp_fabric_mac_key(&k, &ik->dl_src);
     }
     const struct pcache_entry *e = pcache_lookup(b->part, &k, c->t->now,
                                                  NULL);

@@ -118,7 +118,7 @@ icmp6_csum(const struct ipv6_hdr *ip, uint8_t *icmp, uint32_t len)
 
 int
 reply_nd_na(struct pkt *out, const struct flow_key *ns,
-            const struct eth_addr *mac)
+            const struct eth_addr *mac, bool router)
 {
     if (ns->dl_type != VF_BE16(ETH_TYPE_IPV6)
         || ns->nw_proto != IP_PROTO_ICMPV6
@@ -142,6 +142,7 @@ reply_nd_na(struct pkt *out, const struct flow_key *ns,
     uint8_t *icmp = put(out, len);
     icmp[0] = ND_NEIGHBOR_ADVERT;
     vf_put_u32(icmp + 4, vf_htonl((dad ? 0 : ND_NA_SOLICITED)
+                                  | (router ? ND_NA_ROUTER : 0)
                                   | ND_NA_OVERRIDE));
     memcpy(icmp + 8, ns->nd_target, 16);
     icmp[24] = ND_OPT_TARGET_LINKADDR;

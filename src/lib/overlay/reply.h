@@ -9,6 +9,7 @@
  * fresh buffer with its frame empty) and returns 0, or -EINVAL if the input
  * frame is not what the builder answers.  Control path (agent thread). */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "net/flow-key.h"
@@ -24,9 +25,10 @@ int reply_arp(struct pkt *out, const struct flow_key *req,
               const struct eth_addr *mac);
 
 /* Neighbor advertisement answering the solicitation whose key is 'ns',
- * for target 'mac' (solicited, override; router flag clear). */
+ * for target 'mac' (solicited, override; the router flag set if 'router':
+ * the distributed router answering for a gateway, RFC 4861 4.4). */
 int reply_nd_na(struct pkt *out, const struct flow_key *ns,
-                const struct eth_addr *mac);
+                const struct eth_addr *mac, bool router);
 
 /* ICMP(v6) error telling the sender of 'frame' ('size' bytes, key 'key')
  * that at most 'mtu' bytes of IP fit.  Sent as if from the destination
