@@ -10,104 +10,55 @@
 #include "harness.h"
 
 #include <jansson.h>
-#include <time.h>
 
 #include "dp/dp.h"
+#include "fabric-env.h"
 #include "net/addr.h"
 #include "net/gso.h"
 #include "overlay/tunnel-gso.h"
 #include "port/port-dummy.h"
 #include "seggen.h"
 #include "util/rcu.h"
-#include "util/vtime.h"
 
 #define MAX_OUT 512
 
 static const struct eth_addr VM_A = {{2, 0, 0, 0, 0, 0xa}};   /* Local. */
 static const struct eth_addr VM_B = {{2, 0, 0, 0, 0, 0xb}};   /* Remote. */
-static const struct eth_addr VTEP_MAC = {{2, 0xaa, 0, 0, 0, 1}};
-static const struct eth_addr PEER_MAC = {{2, 0xaa, 0, 0, 0, 2}};
 
 struct env {
-    struct dp *dp;
-    struct dp_bridge *br;
-    struct dp_port *up, *vm;
-    struct pcache *cache;
-    struct neigh_table *neigh;
-    vf_be32 vtep, peer;
+    struct fabric_env fab;
+    struct dp_port *vm;          /* The VNIC, port 2. */
 };
 
 static void
 env_init(struct env *e, bool accel)
 {
-    char *err = NULL;
     memset(e, 0, sizeof *e);
     vf_rcu_register_thread();
+    struct fabric_env *f = &e->fab;
     struct dp_config cfg = {.n_mtu_bufs = 8192, .n_gso_bufs = 64, .seed = 1,
                             .no_gro = !accel, .no_tunnel_gso = !accel};
-    e->dp = dp_create(&cfg, &err);
-    VF_VERIFY(e->dp);
-    e->br = dp_bridge_add(e->dp, "fab", &err);
-    VF_VERIFY(e->br);
-    struct dp_port_config up = {.port_no = 1, .name = "up",
-                                .kind = PORT_KIND_DUMMY};
-    struct dp_port_config vm = {.port_no = 2, .name = "vm",
-                                .kind = PORT_KIND_DUMMY, .vnic = true};
-    e->up = dp_port_add(e->dp, e->br, &up, &err);
-    e->vm = dp_port_add(e->dp, e->br, &vm, &err);
-    VF_VERIFY(e->up && e->vm);
-
-    ipv4_parse("192.168.1.1", &e->vtep);
-    ipv4_parse("192.168.1.2", &e->peer);
-    int64_t now = vf_time_monotonic_ns();
-    struct pcache_config pc = {0};
-    e->cache = pcache_create(&pc);
-    e->neigh = neigh_table_create(1);
-    neigh_update(e->neigh, e->peer, &PEER_MAC, now);
-    struct pcache_part *part = pcache_part_get(e->cache, "a");
-    struct pcache_entry *t = pcache_entry_alloc(0);
-    t->key.type = PCACHE_KEY_MAC;
-    memcpy(t->key.addr, VM_B.ea, 6);
-    t->status = PCACHE_OK;
-    t->verdict = PCACHE_ALLOW;
-    t->vni = 5001;
-    t->dst_mac = VM_B;
-    t->underlay_family = 4;
-    memcpy(t->underlay_ip, &e->peer, 4);
-    t->expires_ns = INT64_MAX;
-    pcache_insert(e->cache, part, t, now);
-
-    struct dp_fabric_config fc = {
-        .tunnel = TUNNEL_VXLAN, .vtep_ip = e->vtep, .plen = 24,
-        .vtep_mac = VTEP_MAC, .uplink_port_no = 1, .underlay_mtu = 1500,
-        .cache = e->cache, .neigh = e->neigh,
-    };
-    VF_VERIFY(!dp_bridge_set_fabric(e->dp, e->br, &fc, &err));
+    fabric_env_init(f, &cfg);
+    e->vm = fabric_env_add_vnic(f, 2, "vm");
+    struct pcache_part *part = pcache_part_get(f->cache, "a");
+    /* VM_B, by its MAC, behind the peer VTEP. */
+    fabric_env_add_xlate(f, part, "02:00:00:00:00:0b", &VM_B, 5001, false,
+                         PCACHE_ALLOW);
     struct dp_vnic_binding b = {.name = "a", .vni = 5001, .gid = 7,
                                 .part = part};
     b.identity.has_mac = true;
     b.identity.mac = VM_A;
     b.identity.n_ipv4 = 1;
     ipv4_parse("10.0.0.1", &b.identity.ipv4[0]);
-    dp_port_bind(e->dp, e->vm, &b);
-    VF_VERIFY(dp_start(e->dp) == 0);
+    dp_port_bind(f->dp, e->vm, &b);
+    VF_VERIFY(dp_start(f->dp) == 0);
 }
 
 static void
 env_fini(struct env *e)
 {
-    dp_destroy(e->dp);
-    pcache_destroy(e->cache);
-    neigh_table_destroy(e->neigh);
-    vf_rcu_barrier();
+    fabric_env_fini(&e->fab);
     vf_rcu_unregister_thread();
-}
-
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000l};
-    nanosleep(&ts, NULL);
 }
 
 /* Collects what 'port' sent until 'n' frames or 2 s of silence. */
@@ -198,8 +149,8 @@ send_from_vnic(bool accel, struct pkt **out, uint64_t *uso_frames,
                                  sup->size, &sup->offload));
     pkt_free(NULL, sup);
     pkt_pool_destroy(pool);
-    uint32_t n = collect(e.up, out, accel ? 2 : 46);
-    *uso_frames = accel_stat(e.dp, "tunnel_gso", "out");
+    uint32_t n = collect(e.fab.up, out, accel ? 2 : 46);
+    *uso_frames = accel_stat(e.fab.dp, "tunnel_gso", "out");
     n = expand(out, n, MAX_OUT);
     keep_frames(out, n, keep);
     env_fini(&e);
@@ -285,8 +236,9 @@ receive_on_vnic(bool accel, bool corrupt, struct pkt **out,
     struct pkt *uso[4];
     uint32_t n = remote_frames(pool, uso, want, n_want, corrupt);
     for (uint32_t i = 0; i < n; i++) {
-        VF_VERIFY(!port_dummy_inject(dp_port_port(e.up), pkt_data(uso[i]),
-                                     uso[i]->size, &uso[i]->offload));
+        VF_VERIFY(!port_dummy_inject(dp_port_port(e.fab.up),
+                                     pkt_data(uso[i]), uso[i]->size,
+                                     &uso[i]->offload));
     }
     pkt_free_burst(NULL, uso, n);
     uint32_t got = collect(e.vm, out, 46);

@@ -12,32 +12,24 @@
 #include "harness.h"
 
 #include <jansson.h>
-#include <time.h>
 
 #include "dp/dp.h"
+#include "fabric-env.h"
 #include "net/addr.h"
 #include "net/parse.h"
-#include "overlay/neigh.h"
 #include "overlay/tunnel.h"
 #include "pktgen.h"
 #include "port/port-dummy.h"
 #include "util/rcu.h"
-#include "util/vtime.h"
 
 static const struct eth_addr VM_A = {{2, 0, 0, 0, 0x11, 0x10}}; /* 5101 */
 static const struct eth_addr VM_B = {{2, 0, 0, 0, 0x12, 0x20}}; /* 5102 */
 static const struct eth_addr VM_C = {{2, 0, 0, 0, 0x12, 0x10}}; /* Remote */
 static const struct eth_addr ROUTER = DP_ROUTER_MAC;
-static const struct eth_addr VTEP_MAC = {{2, 0xaa, 0, 0, 0, 1}};
-static const struct eth_addr PEER_MAC = {{2, 0xaa, 0, 0, 0, 2}};
 
 struct env {
-    struct dp *dp;
-    struct dp_bridge *br;
-    struct dp_port *up, *a, *b;
-    struct pcache *cache;
-    struct neigh_table *neigh;
-    vf_be32 vtep, peer;
+    struct fabric_env fab;
+    struct dp_port *a, *b;       /* VNICs, ports 2 and 3. */
     int n_resolve;               /* FAB_RESOLVE upcalls seen. */
 };
 
@@ -47,35 +39,16 @@ ip6(const char *s, uint8_t out[16])
     VF_VERIFY(!ipv6_parse(s, out));
 }
 
-/* A translation in 'part' for IP 's' (v4 or v6) to 'mac' in 'vni'. */
-static void
-add_xlate(struct env *e, struct pcache_part *part, const char *s,
-          const struct eth_addr *mac, uint32_t vni, bool local,
-          enum pcache_verdict verdict)
-{
-    struct pcache_entry *t = pcache_entry_alloc(0);
-    VF_VERIFY(!pcache_key_parse(s, &t->key));
-    t->status = PCACHE_OK;
-    t->verdict = verdict;
-    t->vni = vni;
-    t->dst_mac = *mac;
-    t->local = local;
-    t->underlay_family = 4;
-    memcpy(t->underlay_ip, local ? &e->vtep : &e->peer, 4);
-    t->expires_ns = INT64_MAX;
-    pcache_insert(e->cache, part, t, vf_time_monotonic_ns());
-}
-
 static void
 bind(struct env *e, struct dp_port *port, const char *name, uint32_t vni,
      const struct eth_addr *mac, const char *ips)
 {
     struct dp_vnic_binding b = {.vni = vni, .gid = vni};
     snprintf(b.name, sizeof b.name, "%s", name);
-    b.part = pcache_part_get(e->cache, name);
+    b.part = pcache_part_get(e->fab.cache, name);
     vnic_identity_set_mac(&b.identity, mac);
     VF_VERIFY(!vnic_identity_parse_ips(&b.identity, ips, NULL));
-    dp_port_bind(e->dp, port, &b);
+    dp_port_bind(e->fab.dp, port, &b);
 }
 
 static void
@@ -84,65 +57,34 @@ env_init(struct env *e)
     /* Registered once: a failed CHECK leaves its test without env_fini()
      * (harness.h), and the next test must still run. */
     static bool registered;
-    char *err = NULL;
     memset(e, 0, sizeof *e);
     if (!registered) {
         vf_rcu_register_thread();
         registered = true;
     }
+    struct fabric_env *f = &e->fab;
     struct dp_config cfg = {.n_mtu_bufs = 1024, .n_gso_bufs = 16, .seed = 1};
-    e->dp = dp_create(&cfg, &err);
-    VF_VERIFY(e->dp);
-    e->br = dp_bridge_add(e->dp, "fab", &err);
-    VF_VERIFY(e->br);
-    struct dp_port_config up = {.port_no = 1, .name = "up",
-                                .kind = PORT_KIND_DUMMY};
-    struct dp_port_config a = {.port_no = 2, .name = "a",
-                               .kind = PORT_KIND_DUMMY, .vnic = true};
-    struct dp_port_config b = {.port_no = 3, .name = "b",
-                               .kind = PORT_KIND_DUMMY, .vnic = true};
-    e->up = dp_port_add(e->dp, e->br, &up, &err);
-    e->a = dp_port_add(e->dp, e->br, &a, &err);
-    e->b = dp_port_add(e->dp, e->br, &b, &err);
-    VF_VERIFY(e->up && e->a && e->b);
-
-    ipv4_parse("192.168.1.1", &e->vtep);
-    ipv4_parse("192.168.1.2", &e->peer);
-    struct pcache_config pc = {0};
-    e->cache = pcache_create(&pc);
-    e->neigh = neigh_table_create(1);
-    neigh_update(e->neigh, e->peer, &PEER_MAC, vf_time_monotonic_ns());
-    struct pcache_part *pa = pcache_part_get(e->cache, "a");
-    add_xlate(e, pa, "fd00:12::20", &VM_B, 5102, true, PCACHE_ALLOW);
-    add_xlate(e, pa, "10.12.0.20", &VM_B, 5102, true, PCACHE_ALLOW);
-    add_xlate(e, pa, "fd00:12::10", &VM_C, 5102, false, PCACHE_ALLOW);
-    add_xlate(e, pa, "fd00:13::1", &VM_C, 5103, false, PCACHE_DENY);
-
-    struct dp_fabric_config fc = {
-        .tunnel = TUNNEL_VXLAN, .vtep_ip = e->vtep, .plen = 24,
-        .vtep_mac = VTEP_MAC, .uplink_port_no = 1, .underlay_mtu = 1500,
-        .cache = e->cache, .neigh = e->neigh,
-    };
-    VF_VERIFY(!dp_bridge_set_fabric(e->dp, e->br, &fc, &err));
+    fabric_env_init(f, &cfg);
+    e->a = fabric_env_add_vnic(f, 2, "a");
+    e->b = fabric_env_add_vnic(f, 3, "b");
+    struct pcache_part *pa = pcache_part_get(f->cache, "a");
+    fabric_env_add_xlate(f, pa, "fd00:12::20", &VM_B, 5102, true,
+                         PCACHE_ALLOW);
+    fabric_env_add_xlate(f, pa, "10.12.0.20", &VM_B, 5102, true,
+                         PCACHE_ALLOW);
+    fabric_env_add_xlate(f, pa, "fd00:12::10", &VM_C, 5102, false,
+                         PCACHE_ALLOW);
+    fabric_env_add_xlate(f, pa, "fd00:13::1", &VM_C, 5103, false,
+                         PCACHE_DENY);
     bind(e, e->a, "a", 5101, &VM_A, "10.11.0.10,fd00:11::10");
     bind(e, e->b, "b", 5102, &VM_B, "10.12.0.20,fd00:12::20");
-    VF_VERIFY(dp_start(e->dp) == 0);
+    VF_VERIFY(dp_start(f->dp) == 0);
 }
 
 static void
 env_fini(struct env *e)
 {
-    dp_destroy(e->dp);
-    pcache_destroy(e->cache);
-    neigh_table_destroy(e->neigh);
-    vf_rcu_barrier();
-}
-
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000l};
-    nanosleep(&ts, NULL);
+    fabric_env_fini(&e->fab);
 }
 
 /* The next frame 'port' sent, or NULL after 1 s. */
@@ -200,6 +142,15 @@ inject(struct dp_port *port, const struct pktgen *g)
     VF_VERIFY(!port_dummy_inject(dp_port_port(port), g->buf, g->len, NULL));
 }
 
+/* VM A (fd00:11::10) sends an echo to 'dst' through the router. */
+static void
+echo6_from_a(struct env *e, const char *dst, uint8_t hops)
+{
+    struct pktgen g;
+    echo6(&g, &ROUTER, &VM_A, "fd00:11::10", dst, hops);
+    inject(e->a, &g);
+}
+
 /* Checks that 'f' (an Ethernet frame of 'size' bytes) is the routed
  * echo: router -> 'dmac', hop limit 63, ICMPv6 checksum intact. */
 static void
@@ -223,9 +174,7 @@ test_route6_local(void)
 {
     struct env e;
     env_init(&e);
-    struct pktgen g;
-    echo6(&g, &ROUTER, &VM_A, "fd00:11::10", "fd00:12::20", 64);
-    inject(e.a, &g);
+    echo6_from_a(&e, "fd00:12::20", 64);
     struct pkt *p = collect_one(e.b);
     CHECK(p);
     if (p) {
@@ -233,13 +182,11 @@ test_route6_local(void)
         pkt_free(NULL, p);
     }
     /* Hop limit 1: dropped at the router, nothing delivered. */
-    echo6(&g, &ROUTER, &VM_A, "fd00:11::10", "fd00:12::20", 1);
-    inject(e.a, &g);
+    echo6_from_a(&e, "fd00:12::20", 1);
     CHECK(wait_drop(e.a, DP_DROP_LOOP));
     CHECK_EQ_U(port_dummy_n_collected(dp_port_port(e.b)), 0);
     /* Denied destination: counted as policy at the source. */
-    echo6(&g, &ROUTER, &VM_A, "fd00:11::10", "fd00:13::1", 64);
-    inject(e.a, &g);
+    echo6_from_a(&e, "fd00:13::1", 64);
     CHECK(wait_drop(e.a, DP_DROP_POLICY));
     env_fini(&e);
 }
@@ -279,16 +226,14 @@ test_route6_remote(void)
 {
     struct env e;
     env_init(&e);
-    struct pktgen g;
-    echo6(&g, &ROUTER, &VM_A, "fd00:11::10", "fd00:12::10", 64);
-    inject(e.a, &g);
-    struct pkt *p = collect_one(e.up);
+    echo6_from_a(&e, "fd00:12::10", 64);
+    struct pkt *p = collect_one(e.fab.up);
     CHECK(p);
     if (p) {
         struct tunnel_rx rx;
         CHECK_EQ_I(tunnel_decap(p, 0, 0, &rx), TUNNEL_OK);
         CHECK_EQ_U(rx.vni, 5102);            /* The destination's VNI. */
-        CHECK_EQ_U(rx.dst_ip, e.peer);
+        CHECK_EQ_U(rx.dst_ip, e.fab.peer);
         check_routed6(pkt_data(p), p->size, &VM_C);
         pkt_free(NULL, p);
     }
@@ -312,7 +257,7 @@ test_unicast_ns_to_router(void)
 {
     struct env e;
     env_init(&e);
-    dp_set_upcall_cb(e.dp, upcall_cb, &e);
+    dp_set_upcall_cb(e.fab.dp, upcall_cb, &e);
     /* Neighbour unreachability detection: NS for the gateway, unicast
      * to the router's MAC (RFC 4861 7.3.3). */
     uint8_t s[16], d[16];
@@ -332,7 +277,7 @@ test_unicast_ns_to_router(void)
     vf_put_u16(l4 + 2, csum_fold(csum_partial(l4, sizeof ns, sum)));
     inject(e.a, &g);
     for (int i = 0; i < 200 && !e.n_resolve; i++) {
-        dp_run(e.dp);
+        dp_run(e.fab.dp);
         sleep_ms(5);
     }
     CHECK_EQ_I(e.n_resolve, 1);
@@ -356,11 +301,11 @@ inject_routed_from(struct env *e, const char *outer_src)
     p->size = g.len;
     struct tunnel_encap te = {.type = TUNNEL_VXLAN, .vni = 5101,
                               .src_mac = PEER_MAC, .dst_mac = VTEP_MAC,
-                              .dst_ip = e->vtep};
+                              .dst_ip = e->fab.vtep};
     ipv4_parse(outer_src, &te.src_ip);
     VF_VERIFY(!tunnel_encap(p, &te, 7));
-    VF_VERIFY(!port_dummy_inject(dp_port_port(e->up), pkt_data(p), p->size,
-                                 NULL));
+    VF_VERIFY(!port_dummy_inject(dp_port_port(e->fab.up), pkt_data(p),
+                                 p->size, NULL));
     pkt_free(NULL, p);
     pkt_pool_destroy(pool);
 }
@@ -379,7 +324,8 @@ test_routed6_from_uplink(void)
     }
     /* The same source IP from another VTEP is not the model's. */
     inject_routed_from(&e, "192.168.1.3");
-    CHECK(wait_drop(e.up, DP_DROP_VTEP) || wait_drop(e.a, DP_DROP_VTEP));
+    CHECK(wait_drop(e.fab.up, DP_DROP_VTEP)
+          || wait_drop(e.a, DP_DROP_VTEP));
     CHECK_EQ_U(port_dummy_n_collected(dp_port_port(e.a)), 0);
     env_fini(&e);
 }

@@ -138,6 +138,28 @@ api_open(const char *location)
     return api_open_retention(location, 8);
 }
 
+/* Fills 'path' with a new temporary file name from 'tmpl' (ending in
+ * XXXXXX), the file itself removed for the store to create. */
+static void
+temp_store_path(char *path, size_t size, const char *tmpl)
+{
+    snprintf(path, size, "%s", tmpl);
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    unlink(path);
+}
+
+/* Removes the store file at 'path' and its write-ahead log. */
+static void
+remove_store(const char *path)
+{
+    unlink(path);
+    char wal[80];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+}
+
 static char h1_token[256];
 
 static void
@@ -737,11 +759,8 @@ test_changes_host_scope(void)
 static void
 test_changes_host_scope_reload(void)
 {
-    char path[64] = "/tmp/pol-test-scope.XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    unlink(path);
+    char path[64];
+    temp_store_path(path, sizeof path, "/tmp/pol-test-scope.XXXXXX");
     struct policy_api *api = api_open_retention(path, 100);
     populate(api);      /* h1 serves t1 (a); h2 serves t1 (b), t2 (z). */
     char h2_token[256], h3_token[256];
@@ -786,10 +805,7 @@ test_changes_host_scope_reload(void)
     CHECK_FEED(api, h3_token, policy_api_version(api) - 1, "tenant:t3");
     CHECK_FEED(api, h1_token, policy_api_version(api) - 1, "");
     policy_api_destroy(api);
-    unlink(path);
-    char wal[80];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
+    remove_store(path);
 }
 
 /* A store backend that wraps SQLite and fails commits on demand. */
@@ -903,11 +919,8 @@ test_store_failure(void)
 static void
 test_reload(void)
 {
-    char path[64] = "/tmp/pol-test-api.XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    unlink(path);
+    char path[64];
+    temp_store_path(path, sizeof path, "/tmp/pol-test-api.XXXXXX");
     struct policy_api *api = api_open(path);
     populate(api);
     EXPECT(api, 201, "POST", "/v1/policies", ADMIN,
@@ -932,10 +945,7 @@ test_reload(void)
     json_decref(r.json);
     EXPECT(api, 409, "DELETE", "/v1/networks/n1", ADMIN, NULL);
     policy_api_destroy(api);
-    unlink(path);
-    char wal[80];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
+    remove_store(path);
 }
 
 static void

@@ -332,6 +332,20 @@ request(struct policy_client *pc, const char *src, const char *dst)
     CHECK_EQ_I(policy_client_request(pc, src, &k, now_ns()), 0);
 }
 
+/* A server keeping 'retention' changes and a client of it, synced, with
+ * one answered translation: a -> 'dst'. */
+static struct policy_client *
+answered_client(struct server *s, size_t retention,
+                int64_t request_timeout_ns, const char *dst)
+{
+    server_create(s, retention);
+    struct policy_client *pc = client(s, request_timeout_ns);
+    PUMP_UNTIL(pc, status(pc).synced, 5000);
+    request(pc, "a", dst);
+    PUMP_UNTIL(pc, n_answers == 1, 5000);
+    return pc;
+}
+
 static void
 test_sync_translate_invalidate(void)
 {
@@ -413,11 +427,8 @@ static void
 test_server_down_and_back(void)
 {
     struct server s;
-    server_create(&s, 1000);
-    struct policy_client *pc = client(&s, 2 * VF_NSEC_PER_SEC);
-    PUMP_UNTIL(pc, status(pc).synced, 5000);
-    request(pc, "a", "10.0.0.11");
-    PUMP_UNTIL(pc, n_answers == 1, 5000);
+    struct policy_client *pc = answered_client(&s, 1000, 2 * VF_NSEC_PER_SEC,
+                                               "10.0.0.11");
     CHECK(status(pc).reachable);
 
     server_stop(&s);
@@ -462,11 +473,8 @@ static void
 test_resync_when_too_old(void)
 {
     struct server s;
-    server_create(&s, 16);
-    struct policy_client *pc = client(&s, 5 * VF_NSEC_PER_SEC);
-    PUMP_UNTIL(pc, status(pc).synced, 5000);
-    request(pc, "a", "10.0.0.12");
-    PUMP_UNTIL(pc, n_answers == 1, 5000);
+    struct policy_client *pc = answered_client(&s, 16, 5 * VF_NSEC_PER_SEC,
+                                               "10.0.0.12");
     server_stop(&s);
     /* More changes than the server keeps. */
     for (int i = 0; i < 20; i++) {
@@ -495,11 +503,8 @@ static void
 test_feed_scope(void)
 {
     struct server s;
-    server_create(&s, 1000);
-    struct policy_client *pc = client(&s, 5 * VF_NSEC_PER_SEC);
-    PUMP_UNTIL(pc, status(pc).synced, 5000);
-    request(pc, "a", "10.0.0.11");
-    PUMP_UNTIL(pc, n_answers == 1, 5000);
+    struct policy_client *pc = answered_client(&s, 1000, 5 * VF_NSEC_PER_SEC,
+                                               "10.0.0.11");
     uint64_t changes = status(pc).changes;
     json_decref(admin(&s, "POST", "/v1/tenants", "{\"name\":\"u\"}", 201));
     json_decref(admin(&s, "POST", "/v1/networks",
