@@ -74,6 +74,17 @@ model_kind_name(enum model_kind kind)
     return kind < MODEL_N_KINDS ? kind_names[kind] : "?";
 }
 
+void
+model_change_view(const json_t *rec, struct model_change_view *view)
+{
+    json_t *obj = json_object_get(rec, "object");
+    json_t *prev = json_object_get(rec, "previous");
+    view->kind = json_string_value(json_object_get(rec, "kind"));
+    view->name = json_string_value(json_object_get(rec, "name"));
+    view->object = json_is_object(obj) ? obj : NULL;
+    view->previous = json_is_object(prev) ? prev : NULL;
+}
+
 const char *
 model_kind_plural(enum model_kind kind)
 {

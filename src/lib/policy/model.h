@@ -66,6 +66,17 @@ const char *model_kind_plural(enum model_kind);
 /* Returns the kind whose plural is 's', or -1. */
 int model_kind_from_plural(const char *s);
 
+/* A change record of the feed ({version, time_ms, op, kind, name, object,
+ * previous}, docs/rest-api.md) as its readers see it: members borrowed
+ * from the record; NULL where missing or of the wrong JSON type. */
+struct model_change_view {
+    const char *kind;
+    const char *name;
+    json_t *object;             /* The object after the change. */
+    json_t *previous;           /* The object before it. */
+};
+void model_change_view(const json_t *rec, struct model_change_view *view);
+
 /* An IPv4 or IPv6 address (IPv4 in bytes[0..3], the rest zero). */
 struct model_addr {
     uint8_t family;             /* 4 or 6. */

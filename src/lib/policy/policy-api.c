@@ -372,12 +372,10 @@ static void
 scope_set(struct change_entry *e, const char *tenant)
 {
     json_t *rec = json_loads(e->json, 0, NULL);
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
-    const char *name = json_string_value(json_object_get(rec, "name"));
-    json_t *obj = json_object_get(rec, "object");
-    json_t *prev = json_object_get(rec, "previous");
-    obj = json_is_object(obj) ? obj : NULL;
-    prev = json_is_object(prev) ? prev : NULL;
+    struct model_change_view v;
+    model_change_view(rec, &v);
+    const char *kind = v.kind, *name = v.name;
+    json_t *obj = v.object, *prev = v.previous;
     const json_t *doc = obj ? obj : prev;
     int k = -1;
     for (int i = 0; kind && name && doc && i < MODEL_N_KINDS; i++) {

@@ -725,12 +725,10 @@ apply_policy(struct policy_client *pc, const json_t *p)
 static void
 apply_change(struct policy_client *pc, const json_t *rec)
 {
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
-    const char *name = json_string_value(json_object_get(rec, "name"));
-    json_t *obj = json_object_get(rec, "object");
-    json_t *prev = json_object_get(rec, "previous");
-    obj = json_is_object(obj) ? obj : NULL;
-    prev = json_is_object(prev) ? prev : NULL;
+    struct model_change_view v;
+    model_change_view(rec, &v);
+    const char *kind = v.kind, *name = v.name;
+    json_t *obj = v.object, *prev = v.previous;
     if (!kind || !name) {
         pc->st.invalidated += pcache_invalidate_all(pc->cache);
     } else if (!strcmp(kind, "vnic")) {
