@@ -732,12 +732,11 @@ send_resolution(struct fabric_agent *fa, struct dp_port *in,
 static bool
 asks_for_gateway(const struct vnic_info *v, const struct flow_key *key)
 {
-    static const uint8_t none[16];
     if (key->dl_type == VF_BE16(ETH_TYPE_ARP)) {
         return v->gateway && key->nw_dst == v->gateway;
     }
     return key->dl_type == VF_BE16(ETH_TYPE_IPV6)
-           && memcmp(v->gateway6, none, 16)
+           && !ipv6_addr_is_zero(v->gateway6)
            && !memcmp(key->nd_target, v->gateway6, 16);
 }
 
@@ -941,9 +940,12 @@ handle_too_big(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
             return;              /* May be fragmented by the sender. */
         }
     }
-    /* A routed frame already carries the router's MAC as its source and
-     * the destination's as its destination: the error goes back to the
-     * sending VNIC's MAC, from the router's. */
+    /* A switched frame's error comes as if from its destination (the
+     * virtual link is what is too narrow).  A routed frame already carries
+     * the router's MAC as its source and the destination's as its
+     * destination: its error goes back to the sending VNIC's MAC from the
+     * router, whose address (the VNIC's gateway) is the error's source,
+     * as a router on the path would send it. */
     struct flow_key k = *key;
     if (eth_addr_equals(&key->dl_src, &router_mac)) {
         const struct bound_port *bp = bound_of(fa, in);
@@ -953,6 +955,12 @@ handle_too_big(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
         }
         k.dl_src = v->mac;
         k.dl_dst = router_mac;
+        if (k.dl_type == VF_BE16(ETH_TYPE_IPV4) && v->gateway) {
+            k.nw_dst = v->gateway;
+        } else if (k.dl_type == VF_BE16(ETH_TYPE_IPV6)
+                   && !ipv6_addr_is_zero(v->gateway6)) {
+            memcpy(k.ipv6_dst, v->gateway6, 16);
+        }
     }
     struct pkt *out = new_pkt(fa);
     if (out && !reply_too_big(out, &k, pkt_data(p), p->size, info->l3_ofs,

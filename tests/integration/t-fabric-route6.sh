@@ -6,7 +6,8 @@
 # (router flag set); ping -6 works across the networks, same host and
 # across hosts, both ways, with the hop limit decremented once (seen in
 # the receiving VM by tshark and in the reply's hlim); TCP too (iperf3,
-# through "packet too big" from the router); a hop limit of 1 is dropped
+# through "packet too big" / "fragmentation needed" sent from the
+# gateway's address); a hop limit of 1 is dropped
 # ("loop"); a network of the tenant without a policy and another tenant's
 # VM cannot be reached (default deny, counted at the source); a VNIC that
 # owns its subnet's first address is reached as itself.
@@ -95,6 +96,9 @@ vf_ping d1 fd00:11::10 3
 # IPv4: segments larger than the overlay allows get "packet too big" /
 # "fragmentation needed" from the router's MAC, and then pass.
 if command -v iperf3 >/dev/null; then
+    # The errors come from the router: w1's gateway is their source.
+    fab_capture w1 "$(tap w1)" "(icmp6 and ip6[40] == 2) or (icmp and icmp[0] == 3 and icmp[1] == 4)" \
+        "$VF_TMP/w1-too-big.pcap"
     for dst in fd00:12::10 10.12.0.10; do
         vf_bg d1 iperf3 -s -1 -B "$dst"
         vf_wait 5 sh -c "ip netns exec $(vf_ns d1) ss -ltn | grep -q ':5201'"
@@ -105,6 +109,13 @@ if command -v iperf3 >/dev/null; then
         awk -v b="$bps" 'BEGIN{exit !(b > 1e6)}' || vf_fail "iperf3 w1 -> $dst: $bps bit/s"
         vf_wait 5 sh -c "! ip netns exec $(vf_ns d1) ss -ltn | grep -q ':5201'"
     done
+    fab_capture_stop
+    srcs=$(tshark -r "$VF_TMP/w1-too-big.pcap" -T fields -E occurrence=f \
+        -e ipv6.src -e ip.src \
+        2>/dev/null | tr -s '\t ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ')
+    vf_log "sources of the ICMP errors w1 received: $srcs"
+    [ "$srcs" = "10.11.0.1 fd00:11::1 " ] \
+        || vf_fail "w1's too-big errors came from '$srcs', want its gateways"
     tb=$(vfctl h1 -j call fabric/show | jq '.. | .too_big? // empty' | head -1)
     vf_log "too_big answered on h1: $tb"
     [ "${tb:-0}" -gt 0 ] || vf_fail "h1 sent no packet too big"

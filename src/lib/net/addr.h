@@ -49,4 +49,15 @@ bool ipv4_in_prefix(vf_be32 addr, vf_be32 net, unsigned int plen);
 bool ipv6_in_prefix(const uint8_t addr[16], const uint8_t net[16],
                     unsigned int plen);
 
+/* True if 'addr' is :: (all zero). */
+static inline bool
+ipv6_addr_is_zero(const uint8_t addr[16])
+{
+    uint8_t any = 0;
+    for (int i = 0; i < 16; i++) {
+        any |= addr[i];
+    }
+    return !any;
+}
+
 #endif /* net/addr.h */
