@@ -543,6 +543,31 @@ render_port_stats(const json_t *result)
 }
 
 static void
+render_dump_meters(const json_t *result)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach (json_object_get(result, "meters"), i, m) {
+        bool kbps = !strcmp(jstr(m, "unit"), "kbps");
+        printf(" meter=%" JSON_INTEGER_FORMAT " %s rate=%" JSON_INTEGER_FORMAT
+               " burst=%" JSON_INTEGER_FORMAT "%s",
+               jint(m, "id"), jstr(m, "unit"), jint(m, "rate"),
+               jint(m, "burst"), kbps ? "kbit" : "pkts");
+        if (json_object_get(m, "passed_packets")) {
+            printf(" passed=%" JSON_INTEGER_FORMAT "pkts/%"
+                   JSON_INTEGER_FORMAT "bytes dropped=%" JSON_INTEGER_FORMAT
+                   "pkts/%" JSON_INTEGER_FORMAT "bytes",
+                   jint(m, "passed_packets"), jint(m, "passed_bytes"),
+                   jint(m, "dropped_packets"), jint(m, "dropped_bytes"));
+        }
+        if (json_object_get(m, "error")) {
+            printf("  (error: %s)", jstr(m, "error"));
+        }
+        putchar('\n');
+    }
+}
+
+static void
 render_list_commands(const json_t *result)
 {
     size_t i;
@@ -589,6 +614,13 @@ static const struct opt_spec port_opts[] = {
     {NULL, OPT_STRING, 0, 0, false, NULL},
 };
 
+/* Ranges are the daemon's to check (its messages name the unit). */
+static const struct opt_spec meter_opts[] = {
+    {"rate", OPT_INT, 0, UINT32_MAX, true, "N"},
+    {"burst", OPT_INT, 0, UINT32_MAX, false, "N"},
+    {NULL, OPT_STRING, 0, 0, false, NULL},
+};
+
 static const struct opt_spec br_opts[] = {
     {"fabric", OPT_STRING, 0, 0, false, "vxlan|geneve"},
     {"underlay", OPT_STRING, 0, 0, false, "A.B.C.D/N"},
@@ -626,6 +658,13 @@ static const struct switch_cmd fdb_show = {
     "fdb-show", "fdb/show", "BRIDGE", 1, 1, NULL, render_fdb};
 static const struct switch_cmd port_stats = {
     "port-stats", "port/stats", "BRIDGE", 1, 1, NULL, render_port_stats};
+static const struct switch_cmd add_meter = {
+    "add-meter", "meter/add", "BRIDGE ID kbps|pktps rate=N [burst=N]", 3, 3,
+    meter_opts, NULL};
+static const struct switch_cmd del_meter = {
+    "del-meter", "meter/remove", "BRIDGE ID", 2, 2, NULL, NULL};
+static const struct switch_cmd dump_meters = {
+    "dump-meters", "meter/dump", "BRIDGE", 1, 1, NULL, render_dump_meters};
 static const struct switch_cmd list_commands = {
     "list-commands", "list-commands", "", 0, 0, NULL, render_list_commands};
 static const struct switch_cmd version = {
@@ -689,6 +728,24 @@ int
 cmd_port_stats(struct vfabctl *ctl, int argc, char **argv)
 {
     return run_cmd(ctl, &port_stats, argc, argv);
+}
+
+int
+cmd_add_meter(struct vfabctl *ctl, int argc, char **argv)
+{
+    return run_cmd(ctl, &add_meter, argc, argv);
+}
+
+int
+cmd_del_meter(struct vfabctl *ctl, int argc, char **argv)
+{
+    return run_cmd(ctl, &del_meter, argc, argv);
+}
+
+int
+cmd_dump_meters(struct vfabctl *ctl, int argc, char **argv)
+{
+    return run_cmd(ctl, &dump_meters, argc, argv);
 }
 
 int

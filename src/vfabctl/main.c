@@ -26,6 +26,13 @@ static const struct vfabctl_command commands[] = {
     {"dump-flows", "BRIDGE", "list the operator flow rules", cmd_dump_flows},
     {"fdb-show", "BRIDGE", "show the learned MAC table", cmd_fdb_show},
     {"port-stats", "BRIDGE", "show port counters", cmd_port_stats},
+    {"add-meter", "BR ID kbps|pktps rate=N [burst=N]", "add a meter "
+     "(token bucket) that flows use with actions=meter:ID,...",
+     cmd_add_meter},
+    {"del-meter", "BRIDGE ID", "remove a meter no flow uses",
+     cmd_del_meter},
+    {"dump-meters", "BRIDGE", "list meters with their counters",
+     cmd_dump_meters},
     {"list-commands", "", "list every command vfabd serves",
      cmd_list_commands},
     {"version", "", "show vfabd's version", cmd_version},

@@ -8,7 +8,13 @@
  * so `dump-flows` shows rules as the classifier understood them.  A flow
  * whose table, match and priority equal an earlier flow's replaces it in
  * the classifier (as ovs-ofctl add-flow does); the earlier sw_flow then
- * no longer owns a rule ('dp' NULL), so removing it removes nothing. */
+ * no longer owns a rule ('dp' NULL), so removing it removes nothing.
+ *
+ * Meters: an sw_meter becomes a dp meter of the bridge (dp_meter_add);
+ * its 'dp' is set to the dp bridge only as an "applied" marker, the meter
+ * being found again by id.  A rule whose first action is meter:N parses
+ * only if the dp bridge has meter N (switch-config.c checks the model
+ * too; this check guards start-up, where a meter may have failed). */
 #include "bridge-apply.h"
 
 #include <errno.h>
@@ -197,8 +203,9 @@ parse_rule(struct sw_bridge *br, const char *text,
                                  "frames", field_from_id(a->field)->name);
             return -EINVAL;
         }
-        if (a->type == ACTION_METER) {
-            *errp = vf_xstrdup("meter actions are not supported yet");
+        if (a->type == ACTION_METER && !dp_meter_exists(br->dp, a->arg)) {
+            *errp = vf_xasprintf("meter %u does not exist on bridge %s",
+                                 a->arg, br->name);
             return -EINVAL;
         }
         if (a->type == ACTION_OUTPUT
@@ -325,6 +332,47 @@ ba_flow_matches(void *aux, const struct sw_bridge *br,
 }
 
 static int
+ba_meter_add(void *aux, struct sw_bridge *br, struct sw_meter *m,
+             char **errp)
+{
+    struct bridge_apply *ba = aux;
+    int rc = dp_meter_add(ba->dp, br->dp, &m->cfg, errp);
+    if (!rc) {
+        m->dp = br->dp;
+    }
+    return rc;
+}
+
+static void
+ba_meter_remove(void *aux, struct sw_bridge *br, struct sw_meter *m)
+{
+    struct bridge_apply *ba = aux;
+    if (m->dp) {
+        dp_meter_remove(ba->dp, br->dp, m->cfg.id);
+        m->dp = NULL;
+    }
+}
+
+static void
+ba_meter_stats(void *aux, const struct sw_bridge *br,
+               const struct sw_meter *m, json_t *obj)
+{
+    (void) aux;
+    struct meter_stats st;
+    if (!m->dp || dp_meter_stats(br->dp, m->cfg.id, &st)) {
+        return;
+    }
+    json_object_set_new(obj, "passed_packets",
+                        json_integer((json_int_t) st.passed_packets));
+    json_object_set_new(obj, "passed_bytes",
+                        json_integer((json_int_t) st.passed_bytes));
+    json_object_set_new(obj, "dropped_packets",
+                        json_integer((json_int_t) st.dropped_packets));
+    json_object_set_new(obj, "dropped_bytes",
+                        json_integer((json_int_t) st.dropped_bytes));
+}
+
+static int
 ba_fdb_show(void *aux, const struct sw_bridge *br, json_t **resultp,
             char **errp)
 {
@@ -386,6 +434,9 @@ const struct switch_apply_class bridge_apply_class = {
     .flow_add = ba_flow_add,
     .flow_remove = ba_flow_remove,
     .flow_matches = ba_flow_matches,
+    .meter_add = ba_meter_add,
+    .meter_remove = ba_meter_remove,
+    .meter_stats = ba_meter_stats,
     .fdb_show = ba_fdb_show,
     .port_stats = ba_port_stats,
     .show_extra = ba_show_extra,

@@ -2,7 +2,7 @@
 /* The SQLite store of vfabd's switch configuration (contract in
  * config-db.h).
  *
- * Schema (current version 2):
+ * Schema (current version 3):
  *
  *     bridge (name TEXT UNIQUE, options TEXT)            rowid = creation
  *     port   (bridge -> bridge.name ON DELETE CASCADE,
@@ -10,6 +10,9 @@
  *             UNIQUE (bridge, port_no))
  *     flow   (bridge -> bridge.name ON DELETE CASCADE,
  *             seq, rule, PRIMARY KEY (bridge, seq))
+ *     meter  (bridge -> bridge.name ON DELETE CASCADE,
+ *             id 1..65535, unit 'kbps'|'pktps', rate >= 1, burst >= 0
+ *             (0: the default), PRIMARY KEY (bridge, id))
  *
  * Migrations: 'migrations[v - 1]' turns version v - 1 into version v.
  * config_db_open() applies each missing one in its own BEGIN IMMEDIATE
@@ -21,6 +24,7 @@
  *
  *   v1: bridge, port, flow.
  *   v2: bridge.options (bridge-level settings for the bridge layer).
+ *   v3: meter (token-bucket meters that flows name with meter:N).
  *
  * Locking: SQLite's own locks are POSIX record locks; the file is also
  * held with flock() on a separate descriptor opened before SQLite opens
@@ -76,6 +80,14 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (bridge, seq));",
     /* v2 */
     "ALTER TABLE bridge ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
+    /* v3 */
+    "CREATE TABLE meter ("
+    "  bridge TEXT NOT NULL REFERENCES bridge(name) ON DELETE CASCADE,"
+    "  id INTEGER NOT NULL CHECK (id BETWEEN 1 AND 65535),"
+    "  unit TEXT NOT NULL CHECK (unit IN ('kbps', 'pktps')),"
+    "  rate INTEGER NOT NULL CHECK (rate >= 1),"
+    "  burst INTEGER NOT NULL DEFAULT 0 CHECK (burst >= 0),"
+    "  PRIMARY KEY (bridge, id));",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0]
@@ -535,6 +547,31 @@ config_db_remove_flow(struct config_db *db, const char *bridge, uint64_t seq,
                   NULL, NULL, NULL);
 }
 
+int
+config_db_add_meter(struct config_db *db, const struct config_db_meter *m,
+                     char **errp)
+{
+    /* change() binds one integer: rate and burst go as text and are cast
+     * back, so the CHECK constraints see integers. */
+    char rate[24], burst[24];
+    snprintf(rate, sizeof rate, "%u", m->rate);
+    snprintf(burst, sizeof burst, "%u", m->burst);
+    return change(db,
+                  "INSERT INTO meter (bridge, unit, rate, burst, id) "
+                  "VALUES (?, ?, CAST(? AS INTEGER), CAST(? AS INTEGER), ?)",
+                  "add meter", false, errp, "tttti", (int64_t) m->id,
+                  m->bridge, m->unit, rate, burst);
+}
+
+int
+config_db_remove_meter(struct config_db *db, const char *bridge,
+                        uint32_t id, char **errp)
+{
+    return change(db, "DELETE FROM meter WHERE bridge = ? AND id = ?",
+                  "remove meter", true, errp, "ti", (int64_t) id, bridge,
+                  NULL, NULL, NULL);
+}
+
 static const char *
 column_text(sqlite3_stmt *stmt, int i)
 {
@@ -611,6 +648,27 @@ flow_row(sqlite3_stmt *stmt, const struct config_db_loader *cb, void *aux,
     return cb->flow ? cb->flow(aux, &f, errp) : 0;
 }
 
+static uint32_t
+column_u32(sqlite3_stmt *stmt, int i)
+{
+    int64_t v = sqlite3_column_int64(stmt, i);
+    return v >= 0 && v <= UINT32_MAX ? (uint32_t) v : 0;
+}
+
+static int
+meter_row(sqlite3_stmt *stmt, const struct config_db_loader *cb, void *aux,
+          char **errp)
+{
+    struct config_db_meter m = {
+        .bridge = column_text(stmt, 0),
+        .id = column_u32(stmt, 1),
+        .unit = column_text(stmt, 2),
+        .rate = column_u32(stmt, 3),
+        .burst = column_u32(stmt, 4),
+    };
+    return cb->meter ? cb->meter(aux, &m, errp) : 0;
+}
+
 int
 config_db_load(struct config_db *db, const struct config_db_loader *cb,
                void *aux, char **errp)
@@ -620,7 +678,7 @@ config_db_load(struct config_db *db, const struct config_db_loader *cb,
                              "transaction", db->path);
         return -EINVAL;
     }
-    /* One read transaction: one snapshot for the three queries. */
+    /* One read transaction: one snapshot for the four queries. */
     int rc = exec(db, "BEGIN", "load", errp);
     if (rc) {
         return rc;
@@ -633,6 +691,13 @@ config_db_load(struct config_db *db, const struct config_db_loader *cb,
                        "p.options FROM port p JOIN bridge b "
                        "ON b.name = p.bridge ORDER BY b.rowid, p.port_no",
                        "load ports", port_row, cb, aux, errp);
+    }
+    if (!rc) {
+        rc = load_rows(db,
+                       "SELECT m.bridge, m.id, m.unit, m.rate, m.burst "
+                       "FROM meter m JOIN bridge b ON b.name = m.bridge "
+                       "ORDER BY b.rowid, m.id",
+                       "load meters", meter_row, cb, aux, errp);
     }
     if (!rc) {
         rc = load_rows(db,

@@ -5,8 +5,8 @@
 /* The persistent switch configuration of vfabd (an SQLite file).
  *
  * What it stores: bridges, ports (kind, port number, options as a JSON
- * object) and the operator's flow rules (their text, per bridge, in
- * order).  What it does not store: anything learned or counted at run
+ * object), meters (id, unit, rate, burst, per bridge) and the operator's
+ * flow rules (their text, per bridge, in order).  What it does not store: anything learned or counted at run
  * time (MAC tables, statistics): those are rebuilt.
  *
  * How it is used: the switch layer (switch-config.c) wraps every change in
@@ -43,7 +43,7 @@
 struct config_db;
 
 /* The schema version this program writes. */
-#define CONFIG_DB_SCHEMA_VERSION 2
+#define CONFIG_DB_SCHEMA_VERSION 3
 
 struct config_db_bridge {
     const char *name;
@@ -62,6 +62,14 @@ struct config_db_flow {
     const char *bridge;
     uint64_t seq;               /* Order within the bridge, >= 1. */
     const char *rule;           /* The operator's text. */
+};
+
+struct config_db_meter {
+    const char *bridge;
+    uint32_t id;                /* Unique in its bridge, 1..65535. */
+    const char *unit;           /* "kbps" or "pktps". */
+    uint32_t rate;              /* >= 1. */
+    uint32_t burst;             /* 0: the default. */
 };
 
 /* Opens (creating it and its directory, 0700, if missing) the database at
@@ -100,16 +108,22 @@ int config_db_add_flow(struct config_db *db, const struct config_db_flow *f,
                        char **errp);
 int config_db_remove_flow(struct config_db *db, const char *bridge,
                           uint64_t seq, char **errp);
+int config_db_add_meter(struct config_db *db, const struct config_db_meter *m,
+                        char **errp);
+int config_db_remove_meter(struct config_db *db, const char *bridge,
+                           uint32_t id, char **errp);
 
 /* Replays the stored configuration, from one consistent snapshot:
  * every bridge (in creation order), then every port (by bridge, then port
- * number), then every flow (by bridge, then seq).  A callback returning
+ * number), then every meter (by bridge, then id), then every flow (by
+ * bridge, then seq): meters before the flows that name them.  A callback returning
  * nonzero (-errno with '*errp') stops the load, which returns that value.
  * The records passed are valid only during the callback. */
 struct config_db_loader {
     int (*bridge)(void *aux, const struct config_db_bridge *br, char **errp);
     int (*port)(void *aux, const struct config_db_port *port, char **errp);
     int (*flow)(void *aux, const struct config_db_flow *flow, char **errp);
+    int (*meter)(void *aux, const struct config_db_meter *m, char **errp);
 };
 int config_db_load(struct config_db *db, const struct config_db_loader *cb,
                    void *aux, char **errp);

@@ -25,11 +25,12 @@
  *     with them.
  *
  * Call order, guaranteed by switch-config.c: a bridge is added before its
- * ports and flows; a bridge is removed only after each of its flows and
- * ports was removed (flows first).  An "add" may be undone at once by the
+ * ports, meters and flows; a meter before the flows that name it; a
+ * bridge is removed only after each of its flows, meters and ports was
+ * removed (in that order).  An "add" may be undone at once by the
  * matching "remove" if the database commit fails.  At start-up objects
  * are added in database order (bridges, then ports by port number, then
- * flows by seq); at shutdown (switch_config_destroy()) removed in reverse.
+ * meters by id, then flows by seq); at shutdown (switch_config_destroy()) removed in reverse.
  *
  * A NULL member means "nothing to do" (success), except fdb_show and
  * port_stats (NULL: "not available yet") and flow_check / flow_matches
@@ -40,6 +41,7 @@
 
 struct sw_bridge;
 struct sw_flow;
+struct sw_meter;
 struct sw_port;
 
 struct switch_apply_class {
@@ -82,6 +84,18 @@ struct switch_apply_class {
      * appears among the flow's fields before "actions="). */
     bool (*flow_matches)(void *aux, const struct sw_bridge *br,
                          const struct sw_flow *flow, const char *match);
+
+    /* Meters: 'm->cfg' passed meter_config_check(); create the meter in
+     * 'br'.  Remove is only called when no flow names the meter. */
+    int (*meter_add)(void *aux, struct sw_bridge *br, struct sw_meter *m,
+                     char **errp);
+    void (*meter_remove)(void *aux, struct sw_bridge *br,
+                         struct sw_meter *m);
+    /* `dump-meters BR`: adds the counters of 'm' (passed_packets,
+     * passed_bytes, dropped_packets, dropped_bytes) to 'obj'.  NULL: no
+     * counters shown. */
+    void (*meter_stats)(void *aux, const struct sw_bridge *br,
+                        const struct sw_meter *m, json_t *obj);
 
     /* `fdb-show BR` and `port-stats BR`: '*resultp' in the formats of
      * docs/ctl-protocol.md.  NULL: -ENOTSUP "not available yet". */

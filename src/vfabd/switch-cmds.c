@@ -5,6 +5,8 @@
 #include "switch-cmds.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl-command.h"
@@ -253,6 +255,114 @@ port_stats_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
     return apply->port_stats(switch_config_apply_aux(sc), br, resultp, errp);
 }
 
+static const struct ctl_option meter_add_options[] = {
+    {.name = "rate", .type = CTL_OPT_INT, .min = 0, .max = INT64_MAX,
+     .required = true},
+    {.name = "burst", .type = CTL_OPT_INT, .min = 0, .max = INT64_MAX},
+    {.name = NULL},
+};
+
+/* A meter id argument: decimal 1..METER_ID_MAX. */
+static int
+parse_meter_id(const char *s, uint32_t *idp, char **errp)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *s < '0' || *s > '9' || *end || v < 1 || v > METER_ID_MAX) {
+        *errp = vf_xasprintf("meter id '%.20s' is not an integer 1..%u", s,
+                             METER_ID_MAX);
+        return -EINVAL;
+    }
+    *idp = (uint32_t) v;
+    return 0;
+}
+
+/* An integer option as a uint32 no greater than 'max' (which the caller
+ * reports), else 'max' + 1 so meter_config_check() refuses it. */
+static uint32_t
+opt_u32(const struct ctl_request *req, const char *name, uint32_t max)
+{
+    const json_t *v = ctl_request_opt(req, name);
+    json_int_t n = v ? json_integer_value(v) : 0;
+    return n < 0 || n > (json_int_t) max ? max + 1 : (uint32_t) n;
+}
+
+static int
+meter_add_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+              char **errp)
+{
+    struct switch_config *sc = sc_;
+    struct meter_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int rc = parse_meter_id(req->args[1], &cfg.id, errp);
+    if (rc) {
+        return rc;
+    }
+    int unit = meter_unit_from_string(req->args[2]);
+    if (unit < 0) {
+        *errp = vf_xasprintf("unknown meter unit '%.20s' (valid: kbps, "
+                             "pktps)", req->args[2]);
+        return -EINVAL;
+    }
+    cfg.unit = (enum meter_unit) unit;
+    cfg.rate = opt_u32(req, "rate", METER_RATE_MAX);
+    cfg.burst = opt_u32(req, "burst", METER_BURST_MAX);
+    if (ctl_request_opt(req, "burst") && !cfg.burst) {
+        *errp = vf_xasprintf("burst 0 is out of range 1..%u (%s; leave it "
+                             "out for the default)", METER_BURST_MAX,
+                             unit == METER_KBPS ? "kbit" : "packets");
+        return -EINVAL;
+    }
+    rc = switch_config_add_meter(sc, req->args[0], &cfg, errp);
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:I, s:I}", "bridge", req->args[0],
+                             "meter", (json_int_t) cfg.id, "burst",
+                             (json_int_t) meter_config_burst(&cfg));
+    }
+    return rc;
+}
+
+static int
+meter_remove_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+                 char **errp)
+{
+    struct switch_config *sc = sc_;
+    uint32_t id;
+    int rc = parse_meter_id(req->args[1], &id, errp);
+    if (!rc) {
+        rc = switch_config_remove_meter(sc, req->args[0], id, errp);
+    }
+    if (!rc) {
+        *resultp = json_pack("{s:s, s:I}", "bridge", req->args[0], "meter",
+                             (json_int_t) id);
+    }
+    return rc;
+}
+
+static int
+meter_dump_cmd(const struct ctl_request *req, void *sc_, json_t **resultp,
+               char **errp)
+{
+    struct switch_config *sc = sc_;
+    int rc;
+    struct sw_bridge *br = find_bridge(sc, req->args[0], &rc, errp);
+    if (!br) {
+        return rc;
+    }
+    const struct switch_apply_class *apply = switch_config_apply_class(sc);
+    json_t *meters = json_array();
+    for (size_t i = 0; i < br->n_meters; i++) {
+        json_t *m = sw_meter_to_json(br->meters[i]);
+        if (apply->meter_stats) {
+            apply->meter_stats(switch_config_apply_aux(sc), br,
+                               br->meters[i], m);
+        }
+        json_array_append_new(meters, m);
+    }
+    *resultp = json_pack("{s:s, s:o}", "bridge", br->name, "meters", meters);
+    return 0;
+}
+
 void
 switch_cmds_register(struct switch_config *sc)
 {
@@ -282,4 +392,11 @@ switch_cmds_register(struct switch_config *sc)
                                     sc));
     VF_VERIFY(!ctl_command_register("port/stats", "BRIDGE", 1, 1,
                                     port_stats_cmd, sc));
+    VF_VERIFY(!ctl_command_register_opts(
+        "meter/add", "BRIDGE ID kbps|pktps {rate: N, burst: N}", 3, 3,
+        meter_add_options, meter_add_cmd, sc));
+    VF_VERIFY(!ctl_command_register("meter/remove", "BRIDGE ID", 2, 2,
+                                    meter_remove_cmd, sc));
+    VF_VERIFY(!ctl_command_register("meter/dump", "BRIDGE", 1, 1,
+                                    meter_dump_cmd, sc));
 }

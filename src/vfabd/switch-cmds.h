@@ -10,11 +10,14 @@
  *   flow/add BRIDGE RULE              flow/remove BRIDGE [MATCH]
  *   flow/dump BRIDGE                  fdb/show BRIDGE
  *   port/stats BRIDGE
+ *   meter/add BRIDGE ID kbps|pktps {rate, burst}
+ *   meter/remove BRIDGE ID            meter/dump BRIDGE
  *
  * Each handler turns its JSON-RPC arguments into a typed call of
  * switch-config.h and its outcome into the JSON result documented in
  * docs/ctl-protocol.md; it does no validation of its own beyond the
- * registry's type checks, so the same rules hold for every caller.
+ * registry's type checks and turning text arguments into numbers (a
+ * meter id, a unit), so the same rules hold for every caller.
  * Control thread. */
 
 struct switch_config;

@@ -3,8 +3,15 @@
  * in switch-config.h; the datapath side in switch-apply.h).
  *
  * Layout: the model is arrays of pointers (bridges in creation order,
- * ports by port number, flows by seq): a control-path structure of at
- * most a few thousand entries, searched linearly.
+ * ports by port number, meters by id, flows by seq): a control-path
+ * structure of at most a few thousand entries, searched linearly.
+ *
+ * Meters and flows: a flow names a meter by its first action
+ * ("actions=meter:N," in the canonical text the classifier's parser
+ * produced, sw_flow_meter_id()).  add-flow refuses a rule naming a meter
+ * the bridge lacks; del-meter counts the flows naming it (the model's
+ * flows, including ones refused at start-up and ones superseded in the
+ * classifier: they are still configuration) and refuses if any do.
  *
  * Undo discipline.  Every operation is written as
  *
@@ -463,6 +470,15 @@ flow_free(struct sw_flow *flow)
 }
 
 static void
+meter_free(struct sw_meter *m)
+{
+    if (m) {
+        free(m->error);
+        free(m);
+    }
+}
+
+static void
 bridge_free(struct sw_bridge *br)
 {
     if (br) {
@@ -472,6 +488,10 @@ bridge_free(struct sw_bridge *br)
         for (size_t i = 0; i < br->n_flows; i++) {
             flow_free(br->flows[i]);
         }
+        for (size_t i = 0; i < br->n_meters; i++) {
+            meter_free(br->meters[i]);
+        }
+        free(br->meters);
         free(br->ports);
         free(br->flows);
         free(br->error);
@@ -491,7 +511,8 @@ switch_config_create(struct config_db *db,
     return sc;
 }
 
-/* Datapath teardown of one bridge, flows first (switch-apply.h order). */
+/* Datapath teardown of one bridge, flows first, then meters, then ports
+ * (switch-apply.h order). */
 static void
 bridge_unapply(struct switch_config *sc, struct sw_bridge *br)
 {
@@ -499,6 +520,12 @@ bridge_unapply(struct switch_config *sc, struct sw_bridge *br)
         struct sw_flow *f = br->flows[i];
         if (!f->error && sc->apply->flow_remove) {
             sc->apply->flow_remove(sc->aux, br, f);
+        }
+    }
+    for (size_t i = br->n_meters; i-- > 0;) {
+        struct sw_meter *m = br->meters[i];
+        if (!m->error && sc->apply->meter_remove) {
+            sc->apply->meter_remove(sc->aux, br, m);
         }
     }
     for (size_t i = br->n_ports; i-- > 0;) {
@@ -905,6 +932,172 @@ switch_config_remove_port(struct switch_config *sc, const char *bridge,
     return 0;
 }
 
+/* Meters. */
+
+struct sw_meter *
+sw_bridge_find_meter(const struct sw_bridge *br, uint32_t id)
+{
+    for (size_t i = 0; i < br->n_meters; i++) {
+        if (br->meters[i]->cfg.id == id) {
+            return br->meters[i];
+        }
+    }
+    return NULL;
+}
+
+uint32_t
+sw_flow_meter_id(const char *rule)
+{
+    const char *a = strstr(rule, "actions=");
+    if (!a || strncmp(a + 8, "meter:", 6)) {
+        return 0;
+    }
+    char *end;
+    unsigned long id = strtoul(a + 14, &end, 10);
+    return end != a + 14 && (*end == ',' || *end == '\0')
+                   && id <= METER_ID_MAX
+               ? (uint32_t) id
+               : 0;
+}
+
+static size_t
+meter_n_users(const struct sw_bridge *br, uint32_t id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < br->n_flows; i++) {
+        n += sw_flow_meter_id(br->flows[i]->rule) == id;
+    }
+    return n;
+}
+
+static void
+bridge_link_meter(struct sw_bridge *br, struct sw_meter *m)
+{
+    size_t pos = 0;
+    while (pos < br->n_meters && br->meters[pos]->cfg.id < m->cfg.id) {
+        pos++;
+    }
+    ptr_insert((void ***) &br->meters, &br->n_meters, pos, m);
+}
+
+/* Checks that meter 'cfg' may join 'br'. */
+static int
+meter_add_check(const struct sw_bridge *br, const struct meter_config *cfg,
+                char **errp)
+{
+    int rc = meter_config_check(cfg, errp);
+    if (rc) {
+        return rc;
+    }
+    if (sw_bridge_find_meter(br, cfg->id)) {
+        *errp = vf_xasprintf("meter %u already exists on bridge %s", cfg->id,
+                             br->name);
+        return -EEXIST;
+    }
+    if (br->n_meters >= SW_MAX_METERS) {
+        *errp = vf_xasprintf("bridge %s has the maximum of %d meters",
+                             br->name, SW_MAX_METERS);
+        return -ENOSPC;
+    }
+    return 0;
+}
+
+int
+switch_config_add_meter(struct switch_config *sc, const char *bridge,
+                        const struct meter_config *cfg, char **errp)
+{
+    struct sw_bridge *br = bridge_lookup_err(sc, bridge, errp);
+    if (!br) {
+        return -ENOENT;
+    }
+    int rc = meter_add_check(br, cfg, errp);
+    if (rc) {
+        return rc;
+    }
+    struct sw_meter *m = vf_xcalloc(1, sizeof *m);
+    m->cfg = *cfg;
+    struct config_db_meter rec = {
+        .bridge = br->name,
+        .id = cfg->id,
+        .unit = meter_unit_to_string(cfg->unit),
+        .rate = cfg->rate,
+        .burst = cfg->burst,
+    };
+    bool applied = false;
+    rc = config_db_begin(sc->db, errp);
+    if (!rc) {
+        rc = config_db_add_meter(sc->db, &rec, errp);
+    }
+    if (!rc && sc->apply->meter_add) {
+        rc = sc->apply->meter_add(sc->aux, br, m, errp);
+        applied = !rc;
+    }
+    if (!rc) {
+        rc = config_db_commit(sc->db, errp);
+    }
+    if (rc) {
+        if (applied && sc->apply->meter_remove) {
+            sc->apply->meter_remove(sc->aux, br, m);
+        }
+        config_db_rollback(sc->db);
+        meter_free(m);
+        return rc;
+    }
+    bridge_link_meter(br, m);
+    VF_LOG_INFO(switch_config, "bridge %s: added meter %u (%u %s, burst %u)",
+                br->name, cfg->id, cfg->rate, meter_unit_to_string(cfg->unit),
+                meter_config_burst(cfg));
+    return 0;
+}
+
+int
+switch_config_remove_meter(struct switch_config *sc, const char *bridge,
+                           uint32_t id, char **errp)
+{
+    struct sw_bridge *br = bridge_lookup_err(sc, bridge, errp);
+    if (!br) {
+        return -ENOENT;
+    }
+    struct sw_meter *m = sw_bridge_find_meter(br, id);
+    if (!m) {
+        *errp = vf_xasprintf("meter %u does not exist on bridge %s", id,
+                             bridge);
+        return -ENOENT;
+    }
+    size_t n_users = meter_n_users(br, id);
+    if (n_users) {
+        *errp = vf_xasprintf("meter %u on bridge %s is used by %zu flow%s "
+                             "(remove %s first)", id, bridge, n_users,
+                             n_users == 1 ? "" : "s",
+                             n_users == 1 ? "it" : "them");
+        return -ENOTEMPTY;      /* -EBUSY would map to the protocol's
+                                 * "busy: too many clients". */
+    }
+    int rc = config_db_begin(sc->db, errp);
+    if (!rc) {
+        rc = config_db_remove_meter(sc->db, br->name, id, errp);
+    }
+    if (!rc) {
+        rc = config_db_commit(sc->db, errp);
+    }
+    if (rc) {
+        config_db_rollback(sc->db);
+        return rc;
+    }
+    if (!m->error && sc->apply->meter_remove) {
+        sc->apply->meter_remove(sc->aux, br, m);
+    }
+    for (size_t i = 0; i < br->n_meters; i++) {
+        if (br->meters[i] == m) {
+            ptr_remove((void **) br->meters, &br->n_meters, i);
+            break;
+        }
+    }
+    meter_free(m);
+    VF_LOG_INFO(switch_config, "bridge %s: removed meter %u", bridge, id);
+    return 0;
+}
+
 /* Text checks, then the classifier's hook.  Returns the text to store
  * (caller frees) or NULL with '*errp'. */
 static char *
@@ -939,6 +1132,13 @@ switch_config_add_flow(struct switch_config *sc, const char *bridge,
     }
     char *text = flow_check(sc, br, rule, false, errp);
     if (!text) {
+        return -EINVAL;
+    }
+    uint32_t meter_id = sw_flow_meter_id(text);
+    if (meter_id && !sw_bridge_find_meter(br, meter_id)) {
+        *errp = vf_xasprintf("meter %u does not exist on bridge %s",
+                             meter_id, br->name);
+        free(text);
         return -EINVAL;
     }
 
@@ -1189,6 +1389,40 @@ bad:
 }
 
 static int
+load_meter(void *aux, const struct config_db_meter *rec, char **errp)
+{
+    struct switch_config *sc = aux;
+    struct sw_bridge *br = switch_config_find_bridge(sc, rec->bridge);
+    int unit = meter_unit_from_string(rec->unit);
+    struct meter_config cfg = {
+        .id = rec->id,
+        .unit = unit < 0 ? METER_KBPS : (enum meter_unit) unit,
+        .rate = rec->rate,
+        .burst = rec->burst,
+    };
+    char *err = NULL;
+    if (!br || unit < 0 || meter_add_check(br, &cfg, &err)) {
+        *errp = vf_xasprintf("stored meter %u on bridge '%.40s' is invalid%s"
+                             "%s", rec->id, rec->bridge, err ? ": " : "",
+                             err ? err : "");
+        free(err);
+        return -EINVAL;
+    }
+    struct sw_meter *m = vf_xcalloc(1, sizeof *m);
+    m->cfg = cfg;
+    if (br->error) {
+        m->error = vf_xasprintf("bridge %s failed", br->name);
+    } else if (sc->apply->meter_add
+               && sc->apply->meter_add(sc->aux, br, m, &err)) {
+        VF_LOG_WARN(switch_config, "bridge %s meter %u: %s", br->name,
+                    cfg.id, err);
+        m->error = err;
+    }
+    bridge_link_meter(br, m);
+    return 0;
+}
+
+static int
 load_flow(void *aux, const struct config_db_flow *rec, char **errp)
 {
     struct switch_config *sc = aux;
@@ -1227,6 +1461,7 @@ switch_config_load(struct switch_config *sc, char **errp)
         .bridge = load_bridge,
         .port = load_port,
         .flow = load_flow,
+        .meter = load_meter,
     };
     int rc = config_db_load(sc->db, &loader, sc, errp);
     if (rc) {
@@ -1255,6 +1490,20 @@ sw_port_to_json(const struct sw_port *port)
     json_decref(opts);
     if (port->error) {
         json_object_set_new(j, "error", json_string(port->error));
+    }
+    return j;
+}
+
+json_t *
+sw_meter_to_json(const struct sw_meter *m)
+{
+    json_t *j = json_pack("{s:I, s:s, s:I, s:I}", "id",
+                          (json_int_t) m->cfg.id, "unit",
+                          meter_unit_to_string(m->cfg.unit), "rate",
+                          (json_int_t) m->cfg.rate, "burst",
+                          (json_int_t) meter_config_burst(&m->cfg));
+    if (m->error) {
+        json_object_set_new(j, "error", json_string(m->error));
     }
     return j;
 }

@@ -2,8 +2,8 @@
 #ifndef VFAB_VFABD_SWITCH_CONFIG_H
 #define VFAB_VFABD_SWITCH_CONFIG_H 1
 
-/* The switch configuration of vfabd: bridges, their ports and the
- * operator's flow rules, as the operator asked for them.
+/* The switch configuration of vfabd: bridges, their ports, meters and
+ * the operator's flow rules, as the operator asked for them.
  *
  * This module owns the configuration model and is the only writer of the
  * configuration database.  Each change is:
@@ -24,6 +24,11 @@
  * that has disappeared, a rule the classifier no longer accepts) stays
  * configured with its error shown by `vfabctl show`, and the daemon runs.
  *
+ * Meters (qos/meter.h) are added before the flows that name them
+ * ("actions=meter:N,..."): a rule naming a meter its bridge does not have
+ * is refused, and so is removing a meter while flows name it (the error
+ * says how many); at start-up meters are loaded before flows.
+ *
  * Names: bridges and ports have interface-legal names of 1..15 bytes
  * ([A-Za-z0-9_.-], not starting with '-' or '.'); port names are unique in
  * the daemon (they are device names), bridge names among bridges.
@@ -36,6 +41,7 @@
 #include <stdint.h>
 
 #include "net/wire.h"
+#include "qos/meter.h"
 
 struct config_db;
 struct switch_apply_class;
@@ -48,6 +54,7 @@ struct switch_apply_class;
 #define SW_FLOW_MAX_LEN 4096        /* Bytes of rule text. */
 #define SW_MAX_QUOTA (1u << 24)     /* Buffers per port. */
 #define SW_PORT_NO_MAX 65279        /* OpenFlow's OFPP_MAX. */
+#define SW_MAX_METERS 4096          /* Per bridge. */
 
 enum sw_port_kind {
     SW_PORT_TAP,
@@ -100,12 +107,20 @@ struct sw_flow {
     void *dp;                       /* The apply class's object. */
 };
 
+struct sw_meter {
+    struct meter_config cfg;        /* Checked; burst 0: the default. */
+    char *error;                    /* Refused at start-up, or NULL. */
+    void *dp;                       /* The apply class's object. */
+};
+
 struct sw_bridge {
     char name[SW_NAME_MAX + 1];
     struct sw_port **ports;         /* By port_no. */
     size_t n_ports;
     struct sw_flow **flows;         /* By seq. */
     size_t n_flows;
+    struct sw_meter **meters;       /* By id. */
+    size_t n_meters;
     uint64_t next_seq;
     char *error;                    /* Refused at start-up, or NULL. */
     void *dp;                       /* The apply class's object. */
@@ -158,6 +173,20 @@ int switch_config_remove_flows(struct switch_config *sc, const char *bridge,
                                const char *match, size_t *n_removed,
                                char **errp);
 
+/* Adds meter 'cfg->id' to 'bridge' (-EINVAL bad id/unit/rate/burst,
+ * -EEXIST, -ENOENT unknown bridge, -ENOSPC). */
+int switch_config_add_meter(struct switch_config *sc, const char *bridge,
+                            const struct meter_config *cfg, char **errp);
+/* Removes meter 'id' (-ENOENT unknown bridge or meter; -ENOTEMPTY while
+ * flows name it, the message says how many). */
+int switch_config_remove_meter(struct switch_config *sc, const char *bridge,
+                               uint32_t id, char **errp);
+/* The meter 'id' of 'br', or NULL. */
+struct sw_meter *sw_bridge_find_meter(const struct sw_bridge *br,
+                                      uint32_t id);
+/* The meter a flow rule names (its first action "meter:N"), or 0. */
+uint32_t sw_flow_meter_id(const char *rule);
+
 /* Read-only access. */
 struct sw_bridge *switch_config_find_bridge(const struct switch_config *sc,
                                             const char *name);
@@ -174,6 +203,8 @@ void *switch_config_apply_aux(const struct switch_config *sc);
  * 'with_flows', its flows); a port. */
 json_t *sw_bridge_to_json(const struct sw_bridge *br, bool with_flows);
 json_t *sw_port_to_json(const struct sw_port *port);
+/* {id, unit, rate, burst (the effective one), [error]}. */
+json_t *sw_meter_to_json(const struct sw_meter *m);
 
 /* Validation helpers (no side effects). */
 

@@ -123,7 +123,7 @@ ctl version | grep -q "^vfabd " || vf_fail version
 [ "$(ctl -j del-br br2 | jq .ports_removed)" = 0 ] || vf_fail "del-br -j"
 ctl -j list-commands | jq -e '.[] | select(.name == "time/warp")' >/dev/null \
     || vf_fail "list-commands -j"
-ctl -j version | jq -e '.db_schema == 2' >/dev/null || vf_fail "version -j"
+ctl -j version | jq -e '.db_schema == 3' >/dev/null || vf_fail "version -j"
 
 # Every bad argument or command: one line, non-zero, nothing changed.
 expect_error 1 "bridge br0 already exists" ctl add-br br0

@@ -82,8 +82,18 @@ dump_flow(void *aux, const struct config_db_flow *f, char **errp)
     return 0;
 }
 
+static int
+dump_meter(void *aux, const struct config_db_meter *m, char **errp)
+{
+    (void) errp;
+    struct dump *d = aux;
+    vf_buf_printf(&d->b, "M:%s/%u %s %u/%u ", m->bridge, m->id, m->unit,
+                  m->rate, m->burst);
+    return 0;
+}
+
 static const struct config_db_loader dump_loader = {
-    dump_bridge, dump_port, dump_flow};
+    dump_bridge, dump_port, dump_flow, dump_meter};
 
 static char *
 dump(struct config_db *db)
@@ -205,7 +215,7 @@ test_migration_from_v1(void)
 
     db = open_ok(path);
     CHECK(db != NULL);
-    CHECK_EQ_I(config_db_schema_version(db), 2);
+    CHECK_EQ_I(config_db_schema_version(db), 3);
     CHECK_DUMP(db, "B:old{} P:old/tap0#1 tap {} F:old/1 actions=drop ");
     config_db_close(db);
     cleanup(path);
@@ -426,13 +436,60 @@ test_load_callback_error(void)
     char *path = make_db_path();
     struct config_db *db = open_ok(path);
     add_sample(db);
-    struct config_db_loader cb = {NULL, refuse_port, NULL};
+    struct config_db_loader cb = {NULL, refuse_port, NULL, NULL};
     char *err = NULL;
     CHECK_EQ_I(config_db_load(db, &cb, NULL, &err), -EINVAL);
     CHECK_STR(err, "refused p2");
     free(err);
     /* The database is still usable. */
     CHECK_DUMP(db, sample_dump);
+    config_db_close(db);
+    cleanup(path);
+}
+
+/* Schema v3: meters load after ports and before flows, sorted by id;
+ * the constraints refuse bad units and rates; a bridge takes its meters
+ * with it. */
+static void
+test_meters(void)
+{
+    char *path = make_db_path();
+    struct config_db *db = open_ok(path);
+    add_sample(db);
+    char *err = NULL;
+    struct config_db_meter m7 = {"br0", 7, "pktps", 100, 0};
+    struct config_db_meter m2 = {"br0", 2, "kbps", 20000, 3000};
+    struct config_db_meter bad_unit = {"br0", 3, "mbps", 1, 0};
+    struct config_db_meter bad_rate = {"br0", 4, "kbps", 0, 0};
+    CHECK_EQ_I(check(config_db_begin(db, &err), err), 0);
+    CHECK_EQ_I(check(config_db_add_meter(db, &m7, &err), err), 0);
+    CHECK_EQ_I(check(config_db_add_meter(db, &m2, &err), err), 0);
+    CHECK(config_db_add_meter(db, &m2, &err) < 0);
+    free(err);
+    err = NULL;
+    CHECK(config_db_add_meter(db, &bad_unit, &err) < 0);
+    free(err);
+    err = NULL;
+    CHECK(config_db_add_meter(db, &bad_rate, &err) < 0);
+    free(err);
+    err = NULL;
+    CHECK_EQ_I(check(config_db_commit(db, &err), err), 0);
+    config_db_close(db);
+
+    db = open_ok(path);
+    CHECK_DUMP(db,
+               "B:br0{} B:br1{} P:br0/p2#1 afpacket {} P:br0/p1#2 tap "
+               "{\"vlan\":10} P:br1/p3#1 dummy {} M:br0/2 kbps 20000/3000 "
+               "M:br0/7 pktps 100/0 F:br0/1 actions=flood "
+               "F:br0/2 priority=2,actions=drop ");
+    CHECK_EQ_I(check(config_db_begin(db, &err), err), 0);
+    CHECK_EQ_I(check(config_db_remove_meter(db, "br0", 7, &err), err), 0);
+    CHECK_EQ_I(config_db_remove_meter(db, "br0", 7, &err), -ENOENT);
+    free(err);
+    err = NULL;
+    CHECK_EQ_I(check(config_db_remove_bridge(db, "br0", &err), err), 0);
+    CHECK_EQ_I(check(config_db_commit(db, &err), err), 0);
+    CHECK_DUMP(db, "B:br1{} P:br1/p3#1 dummy {} ");
     config_db_close(db);
     cleanup(path);
 }
@@ -444,6 +501,7 @@ static const struct test_case cases[] = {
     TEST(test_constraints),
     TEST(test_atomicity_injected_failures),
     TEST(test_load_callback_error),
+    TEST(test_meters),
 };
 
 TEST_MAIN(cases)

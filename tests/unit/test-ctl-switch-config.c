@@ -93,6 +93,25 @@ fake_flow_remove(void *aux, struct sw_bridge *br, struct sw_flow *flow)
     fake_remove(aux, "flow_add", flow->rule, &flow->dp);
 }
 
+static int
+fake_meter_add(void *aux, struct sw_bridge *br, struct sw_meter *m,
+               char **errp)
+{
+    (void)br;
+    char name[16];
+    snprintf(name, sizeof name, "%u", m->cfg.id);
+    return fake_add(aux, "meter_add", name, &m->dp, errp);
+}
+
+static void
+fake_meter_remove(void *aux, struct sw_bridge *br, struct sw_meter *m)
+{
+    (void)br;
+    char name[16];
+    snprintf(name, sizeof name, "%u", m->cfg.id);
+    fake_remove(aux, "meter_add", name, &m->dp);
+}
+
 /* The classifier hook: refuses rules containing "bad", upper-cases
  * nothing but trims a trailing comma (to show canonicalisation). */
 static int
@@ -122,6 +141,8 @@ static const struct switch_apply_class fake_class = {
     .flow_check = fake_flow_check,
     .flow_add = fake_flow_add,
     .flow_remove = fake_flow_remove,
+    .meter_add = fake_meter_add,
+    .meter_remove = fake_meter_remove,
 };
 
 struct env {
@@ -634,6 +655,93 @@ test_apply_refusals_and_order(void)
     env_close(&e, true);
 }
 
+/* Meters: validation, flows naming them, refusal to remove one in use,
+ * atomicity, and the apply order (meters after ports, before flows; out
+ * after flows) at start-up and bridge removal. */
+static void
+test_meters(void)
+{
+    struct env e;
+    char *err = NULL;
+    uint64_t seq;
+    env_open(&e, true);
+    CHECK_EQ_I(switch_config_add_bridge(e.sc, "br0", NULL, &err), 0);
+    CHECK_EQ_I(add_port(e.sc, "br0", "p1", "tap", "{}", &err), 0);
+    struct meter_config m1 = {.id = 1, .unit = METER_KBPS, .rate = 20000};
+    struct meter_config bad = {.id = 2, .unit = METER_KBPS, .rate = 0};
+    EXPECT_FAIL(switch_config_add_meter(e.sc, "br0", &bad, &err), -EINVAL,
+                "rate 0 is out of range 1..100000000 (kbps)");
+    EXPECT_FAIL(switch_config_add_meter(e.sc, "nobr", &m1, &err), -ENOENT,
+                "no bridge named nobr");
+    EXPECT_FAIL(switch_config_add_flow(e.sc, "br0", "actions=meter:1,drop",
+                                       &seq, &err),
+                -EINVAL, "meter 1 does not exist on bridge br0");
+
+    /* A commit failure undoes the datapath's meter. */
+    vf_buf_clear(&e.dp.log);
+    config_db_fail_after(e.db, 2);
+    EXPECT_FAIL(switch_config_add_meter(e.sc, "br0", &m1, &err), -EIO,
+                "commit: injected failure");
+    CHECK_STR(vf_buf_cstr(&e.dp.log), "+meter_add:1 -meter_add:1 ");
+    CHECK(!sw_bridge_find_meter(switch_config_find_bridge(e.sc, "br0"), 1));
+
+    CHECK_EQ_I(switch_config_add_meter(e.sc, "br0", &m1, &err), 0);
+    EXPECT_FAIL(switch_config_add_meter(e.sc, "br0", &m1, &err), -EEXIST,
+                "meter 1 already exists on bridge br0");
+    CHECK_EQ_I(switch_config_add_flow(e.sc, "br0", "actions=meter:1,drop",
+                                      &seq, &err),
+               0);
+    CHECK_EQ_I(switch_config_add_flow(e.sc, "br0",
+                                      "priority=5,actions=meter:1,drop",
+                                      &seq, &err),
+               0);
+    EXPECT_FAIL(switch_config_remove_meter(e.sc, "br0", 1, &err),
+                -ENOTEMPTY,
+                "meter 1 on bridge br0 is used by 2 flows (remove them "
+                "first)");
+    EXPECT_FAIL(switch_config_remove_meter(e.sc, "br0", 7, &err), -ENOENT,
+                "meter 7 does not exist on bridge br0");
+    CHECK_EQ_U(sw_flow_meter_id("priority=5,actions=meter:12,drop"), 12);
+    CHECK_EQ_U(sw_flow_meter_id("actions=meter:12"), 12);
+    CHECK_EQ_U(sw_flow_meter_id("actions=drop"), 0);
+    CHECK_EQ_U(sw_flow_meter_id("actions=meter:x"), 0);
+
+    /* Restart: meters come back before the flows that name them. */
+    env_close(&e, false);
+    vf_buf_clear(&e.dp.log);
+    env_open(&e, false);
+    CHECK_STR(vf_buf_cstr(&e.dp.log),
+              "+bridge_add:br0 +port_add:p1 +meter_add:1 "
+              "+flow_add:actions=meter:1,drop "
+              "+flow_add:priority=5,actions=meter:1,drop ");
+    struct sw_meter *m = sw_bridge_find_meter(
+        switch_config_find_bridge(e.sc, "br0"), 1);
+    CHECK(m && m->cfg.rate == 20000 && m->cfg.unit == METER_KBPS);
+    json_t *j = sw_meter_to_json(m);
+    char *js = jsonrpc_json_to_string(j);
+    CHECK_STR(js, "{\"id\":1,\"unit\":\"kbps\",\"rate\":20000,"
+                  "\"burst\":2000}");
+    free(js);
+    json_decref(j);
+
+    /* Flows gone, the meter can go. */
+    size_t n;
+    CHECK_EQ_I(switch_config_remove_flows(e.sc, "br0", NULL, &n, &err), 0);
+    CHECK_EQ_I(switch_config_remove_meter(e.sc, "br0", 1, &err), 0);
+    CHECK_EQ_I(switch_config_add_meter(e.sc, "br0", &m1, &err), 0);
+    CHECK_EQ_I(switch_config_add_flow(e.sc, "br0", "actions=meter:1,drop",
+                                      &seq, &err),
+               0);
+    vf_buf_clear(&e.dp.log);
+    size_t np, nf;
+    CHECK_EQ_I(switch_config_remove_bridge(e.sc, "br0", &np, &nf, &err), 0);
+    CHECK_STR(vf_buf_cstr(&e.dp.log), "-flow_add:actions=meter:1,drop "
+                                      "-meter_add:1 -port_add:p1 "
+                                      "-bridge_add:br0 ");
+    CHECK_EQ_I(e.dp.n_live, 0);
+    env_close(&e, true);
+}
+
 static void
 test_invalid_stored_records(void)
 {
@@ -667,6 +775,7 @@ static const struct test_case cases[] = {
     TEST(test_atomic_under_db_failures),
     TEST(test_apply_refusals_and_order),
     TEST(test_invalid_stored_records),
+    TEST(test_meters),
 };
 
 TEST_MAIN(cases)

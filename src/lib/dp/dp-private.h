@@ -73,8 +73,49 @@ struct dp_bridge {
                                            * bridge). */
     struct dp_bridge_ports *ports;     /* ctl: RCU-published. */
     struct dp_fabric *fabric;          /* ctl: RCU; NULL for L2. */
+    struct dp_meters *meters;          /* ctl: RCU-published; NULL: none
+                                        * yet (dp-meter.c). */
     struct rcu_head rcu;
 };
+
+/* A meter of a bridge (dp-meter.c); 'm' bucket state is dp, its config
+ * const, its counters atomic (qos/meter.h). */
+struct dp_meter {
+    struct meter m;
+    struct rcu_head rcu;
+};
+
+/* The meters of one bridge, sorted by id. */
+struct dp_meters {
+    uint32_t n;                           /* snap */
+    struct rcu_head rcu;
+    struct dp_meter *list[];              /* snap: ascending ids. */
+};
+
+/* The meter 'id' in 'ms' (may be NULL), or NULL.  Readers under RCU or
+ * the agent. */
+static inline struct dp_meter *
+dp_meters_lookup(const struct dp_meters *ms, uint32_t id)
+{
+    uint32_t lo = 0, hi = ms ? ms->n : 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t mid_id = ms->list[mid]->m.cfg.id;
+        if (mid_id == id) {
+            return ms->list[mid];
+        }
+        if (mid_id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+/* dp-meter.c: frees a table and its meters at once (bridge teardown,
+ * after a grace period). */
+void dp_meters_destroy(struct dp_meters *ms);
 
 /* A binding as published (freed after a grace period). */
 struct dp_vnic_binding_node {

@@ -71,6 +71,7 @@ dp_drop_name(enum dp_drop reason)
         [DP_DROP_TUNNEL] = "tunnel",
         [DP_DROP_VTEP] = "vtep",
         [DP_DROP_NOT_FOR_US] = "not_for_us",
+        [DP_DROP_METER] = "meter",
     };
     return (unsigned) reason < DP_N_DROPS ? names[reason] : "unknown";
 }
@@ -220,6 +221,7 @@ static void
 bridge_free(struct dp_bridge *br)
 {
     free(br->fabric);
+    dp_meters_destroy(br->meters);
     emc_destroy(br->emc);
     cls_destroy(br->cls);
     mac_table_destroy(br->macs);

@@ -32,6 +32,7 @@
 #include "bridge/vnic.h"
 #include "cls/cls.h"
 #include "port/port.h"
+#include "qos/meter.h"
 #include "util/vtime.h"
 
 struct dp;
@@ -73,6 +74,7 @@ enum dp_drop {
     DP_DROP_TUNNEL,              /* Bad or foreign tunnel frame. */
     DP_DROP_VTEP,                /* Source VTEP or VNI not the model's. */
     DP_DROP_NOT_FOR_US,          /* Underlay frame not for our VTEP. */
+    DP_DROP_METER,               /* A meter's drop band (or no meter). */
     DP_N_DROPS
 };
 
@@ -161,6 +163,27 @@ bool dp_field_is_committable(enum field_id field);
 
 /* Name <-> number callbacks of 'br' for the rule text parser. */
 struct field_port_names dp_bridge_port_names(struct dp_bridge *br);
+
+/* --- Meters (qos/meter.h; theory in dp/dp-meter.c) --- */
+
+/* Adds meter 'cfg->id' to 'br' with a full bucket.  Returns 0, or -EINVAL
+ * (bad 'cfg', meter_config_check()) or -EEXIST with '*errp'.  Control
+ * thread. */
+int dp_meter_add(struct dp *dp, struct dp_bridge *br,
+                 const struct meter_config *cfg, char **errp);
+
+/* Removes meter 'id' from 'br' (freed after a grace period).  The caller
+ * makes sure no rule names it any more.  Returns 0 or -ENOENT.  Control
+ * thread. */
+int dp_meter_remove(struct dp *dp, struct dp_bridge *br, uint32_t id);
+
+/* True if 'br' has meter 'id'.  Control thread. */
+bool dp_meter_exists(const struct dp_bridge *br, uint32_t id);
+
+/* The counters of meter 'id' of 'br'.  Returns 0 or -ENOENT.  Control
+ * thread. */
+int dp_meter_stats(const struct dp_bridge *br, uint32_t id,
+                   struct meter_stats *stats);
 
 /* --- Fabric (overlay) bridges --- */
 

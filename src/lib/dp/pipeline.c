@@ -22,6 +22,10 @@
  * and tags or untags per output port.  Explicit output actions send the
  * frame as it is.
  *
+ * Meters: ACTION_METER, always a rule's first action, offers the frame
+ * to the bridge's meter (qos/meter.h, table in dp-meter.c) at the
+ * iteration's time t->now; over the rate it is dropped ("meter").
+ *
  * Learning: the datapath only reads the MAC table.  A source address that
  * is unknown or on another port is posted to the agent (dp_learn, through
  * an SPSC ring), at most once per DP_LEARN_REPOST_NS per address, and
@@ -369,7 +373,16 @@ execute(struct dp_ctx *c, struct pkt *p, struct flow_key *key,
                 }
                 break;
             }
-            case ACTION_METER:          /* Meters come with qos (todo). */
+            case ACTION_METER: {
+                /* First action (cls/action.h): nothing cloned yet. */
+                struct dp_meter *m = dp_meters_lookup(
+                    vf_rcu_get(c->br->meters), a->arg);
+                if (!m || !meter_pass(&m->m, p->size, c->t->now)) {
+                    drop(c, p, DP_DROP_METER);
+                    return;
+                }
+                break;
+            }
             case ACTION_ENCAP:
             case ACTION_DECAP:
             case ACTION_N_TYPES:
