@@ -1,0 +1,1 @@
+vfab_bench(meter vfab_qos vfab_util)
