@@ -40,7 +40,10 @@
  *   FAB_VTEP       ARP for our VTEP address (answered, sender learned),
  *                  ARP replies (neighbour learned), pings (answered)
  *   FAB_TOO_BIG    ICMP fragmentation needed / packet too big to the VM
- *                  (from the router's MAC for a routed frame)
+ *                  (from the router's MAC and the VNIC's gateway address
+ *                  for a routed frame)
+ *   FAB_TTL        ICMP time exceeded to the VM, from the router's MAC
+ *                  and the VNIC's gateway address (traceroute)
  *
  * Queues are bounded: FABRIC_QUEUE_PER_DST frames per destination,
  * FABRIC_QUEUE_TOTAL in all; past that, and after FABRIC_QUEUE_TIMEOUT_NS,
@@ -131,10 +134,10 @@ struct job {
 };
 
 struct fabric_stats {
-    uint64_t upcalls[8];
+    uint64_t upcalls[DP_N_UPCALL_REASONS];
     uint64_t queued, queue_full, expired, reinjected, xlate_failed;
     uint64_t arp_answered, nd_answered, resolve_unknown;
-    uint64_t vtep_arp, vtep_ping, neigh_probes, too_big;
+    uint64_t vtep_arp, vtep_ping, neigh_probes, too_big, time_exceeded;
     uint64_t claims, claim_failures;
 };
 
@@ -929,6 +932,52 @@ handle_vtep(struct fabric_agent *fa, struct pkt *p,
     }
 }
 
+/* Makes 'k', the key of a frame a VNIC (bound to 'in') sent to the
+ * router (dl_src: the VNIC, dl_dst: the router MAC), the key from which
+ * reply.c builds an ICMP error from the router: the destination IP
+ * becomes the VNIC's gateway of that family, as a router on the path
+ * sends errors from its own address (RFC 1812 4.3.2.4 asks for the
+ * interface the packet came in on).  Returns false if the VNIC is not
+ * known. */
+static bool
+routed_error_key(struct fabric_agent *fa, struct dp_port *in,
+                 struct flow_key *k)
+{
+    const struct bound_port *bp = bound_of(fa, in);
+    const struct vnic_info *v = bp ? vnic_find(fa, bp->vnic) : NULL;
+    if (!v) {
+        return false;
+    }
+    k->dl_src = v->mac;
+    if (k->dl_type == VF_BE16(ETH_TYPE_IPV4) && v->gateway) {
+        k->nw_dst = v->gateway;
+    } else if (k->dl_type == VF_BE16(ETH_TYPE_IPV6)
+               && !ipv6_addr_is_zero(v->gateway6)) {
+        memcpy(k->ipv6_dst, v->gateway6, 16);
+    }
+    return true;
+}
+
+/* ICMP time exceeded, from the VNIC's gateway, for a frame to the router
+ * whose TTL / hop limit ran out (traceroute's first hop). */
+static void
+handle_ttl(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
+           const struct flow_key *key, const struct flow_parse_info *info)
+{
+    struct flow_key k = *key;
+    if (!routed_error_key(fa, in, &k)) {
+        return;
+    }
+    struct pkt *out = new_pkt(fa);
+    if (out && !reply_time_exceeded(out, &k, pkt_data(p), p->size,
+                                    info->l3_ofs)) {
+        fa->st.time_exceeded++;
+        dp_agent_send(fa->dp, in, out);
+    } else {
+        pkt_free(NULL, out);
+    }
+}
+
 static void
 handle_too_big(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
                const struct flow_key *key,
@@ -941,25 +990,13 @@ handle_too_big(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
         }
     }
     /* A switched frame's error comes as if from its destination (the
-     * virtual link is what is too narrow).  A routed frame already carries
-     * the router's MAC as its source and the destination's as its
-     * destination: its error goes back to the sending VNIC's MAC from the
-     * router, whose address (the VNIC's gateway) is the error's source,
-     * as a router on the path would send it. */
+     * virtual link is what is too narrow); a routed frame's from the
+     * router (routed_error_key()). */
     struct flow_key k = *key;
     if (eth_addr_equals(&key->dl_src, &router_mac)) {
-        const struct bound_port *bp = bound_of(fa, in);
-        const struct vnic_info *v = bp ? vnic_find(fa, bp->vnic) : NULL;
-        if (!v) {
+        k.dl_dst = router_mac;   /* Rewritten already: undo it. */
+        if (!routed_error_key(fa, in, &k)) {
             return;
-        }
-        k.dl_src = v->mac;
-        k.dl_dst = router_mac;
-        if (k.dl_type == VF_BE16(ETH_TYPE_IPV4) && v->gateway) {
-            k.nw_dst = v->gateway;
-        } else if (k.dl_type == VF_BE16(ETH_TYPE_IPV6)
-                   && !ipv6_addr_is_zero(v->gateway6)) {
-            memcpy(k.ipv6_dst, v->gateway6, 16);
         }
     }
     struct pkt *out = new_pkt(fa);
@@ -1005,7 +1042,9 @@ upcall_cb(void *aux, struct dp_bridge *br, struct dp_port *in,
 {
     struct fabric_agent *fa = aux;
     (void) table;
-    fa->st.upcalls[reason & 7]++;
+    if ((unsigned) reason < DP_N_UPCALL_REASONS) {
+        fa->st.upcalls[reason]++;
+    }
     if (br != fa->br) {
         return;                  /* controller actions elsewhere: counted. */
     }
@@ -1043,6 +1082,9 @@ upcall_cb(void *aux, struct dp_bridge *br, struct dp_port *in,
         break;
     case DP_UPCALL_FAB_TOO_BIG:
         handle_too_big(fa, in, p, &key, &info, arg);
+        break;
+    case DP_UPCALL_FAB_TTL:
+        handle_ttl(fa, in, p, &key, &info);
         break;
     case DP_UPCALL_ACTION:
     case DP_UPCALL_MISS:
@@ -1479,7 +1521,7 @@ fabric_agent_status_json(struct fabric_agent *fa)
     json_object_set_new(
         j, "counters",
         json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                  " s:I, s:I, s:I}",
+                  " s:I, s:I, s:I, s:I}",
                   "queued", (json_int_t) fa->st.queued, "queue_full",
                   (json_int_t) fa->st.queue_full, "expired",
                   (json_int_t) fa->st.expired, "reinjected",
@@ -1491,7 +1533,8 @@ fabric_agent_status_json(struct fabric_agent *fa)
                   (json_int_t) fa->st.vtep_arp, "vtep_ping",
                   (json_int_t) fa->st.vtep_ping, "neigh_probes",
                   (json_int_t) fa->st.neigh_probes, "too_big",
-                  (json_int_t) fa->st.too_big, "claims",
+                  (json_int_t) fa->st.too_big, "time_exceeded",
+                  (json_int_t) fa->st.time_exceeded, "claims",
                   (json_int_t) fa->st.claims, "claim_failures",
                   (json_int_t) fa->st.claim_failures));
     return j;

@@ -7,10 +7,11 @@
 # across hosts, both ways, with the hop limit decremented once (seen in
 # the receiving VM by tshark and in the reply's hlim); TCP too (iperf3,
 # through "packet too big" / "fragmentation needed" sent from the
-# gateway's address); a hop limit of 1 is dropped
-# ("loop"); a network of the tenant without a policy and another tenant's
-# VM cannot be reached (default deny, counted at the source); a VNIC that
-# owns its subnet's first address is reached as itself.
+# gateway's address); a TTL / hop limit of 1 is dropped ("loop") and
+# answered with time exceeded from the gateway; a network of the tenant
+# without a policy and another tenant's VM cannot be reached (default
+# deny, counted at the source); a VNIC that owns its subnet's first
+# address is reached as itself.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fabric-lib.sh"
 vf_require_root_netns
@@ -124,11 +125,25 @@ fi
 vf_wait 10 vf_in w1 ping -c 1 -W 1 10.12.0.10 || vf_fail "w1 -> d1 over IPv4"
 vf_ping d2 10.11.0.10 3
 
-# Hop limit 1: the router drops it and counts it.
+# Hop limit / TTL 1: the router drops it, counts it, and tells the
+# sender "time exceeded" from its gateway address (traceroute's first
+# hop), IPv6 and IPv4.
 loop0=$(fab_stat h1 "$(tap w1)" loop)
-vf_expect_fail vf_in w1 ping -6 -c 1 -W 1 -t 1 fd00:12::10
+out=$(vf_in w1 ping -6 -c 1 -W 2 -t 1 fd00:12::10 2>&1) \
+    && vf_fail "hop limit 1 reached d1: $out"
+grep -q "From fd00:11::1 .*Time exceeded: Hop limit" <<<"$out" \
+    || vf_fail "hop limit 1: no time exceeded from the gateway: $out"
+out=$(vf_in w1 ping -c 1 -W 2 -t 1 10.12.0.10 2>&1) \
+    && vf_fail "TTL 1 reached d1: $out"
+grep -q "From 10.11.0.1 .*Time to live exceeded" <<<"$out" \
+    || vf_fail "TTL 1: no time exceeded from the gateway: $out"
 loop1=$(fab_stat h1 "$(tap w1)" loop)
-[ "$loop1" -gt "$loop0" ] || vf_fail "hop limit 1: loop drops $loop0 -> $loop1"
+[ "$loop1" -ge $((loop0 + 2)) ] || vf_fail "TTL 1: loop drops $loop0 -> $loop1"
+te=$(vfctl h1 -j call fabric/show | jq '.. | .time_exceeded? // empty' | head -1)
+[ "${te:-0}" -ge 2 ] || vf_fail "h1 counted $te time exceeded errors"
+# Denied destinations get no error (nothing reveals them).
+out=$(vf_in w1 ping -6 -c 1 -W 1 -t 1 fd00:13::2 2>&1) && vf_fail "iso: $out"
+grep -q "Time exceeded" <<<"$out" && vf_fail "denied destination answered: $out"
 
 # A VNIC owning its subnet's first address is answered as itself.
 vf_wait 10 vf_in i2 ping -6 -c 1 -W 1 fd00:13::1 || vf_fail "i2 -> i1"

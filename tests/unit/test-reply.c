@@ -145,6 +145,73 @@ test_too_big_and_echo(void)
 }
 
 static void
+test_time_exceeded(void)
+{
+    /* IPv4: type 11 code 0, from the key's destination, the datagram
+     * quoted. */
+    struct pktgen g;
+    memset(&g, 0, sizeof g);
+    pg_eth(&g, "\x02\0\0\0\0\x02", "\x02\0\0\0\0\x01", ETH_TYPE_IPV4);
+    pg_ipv4(&g, "\x0a\0\0\x01", "\x0a\0\0\x02", IP_PROTO_UDP);
+    uint8_t udp[8 + 32] = {0x30, 0x39, 0x82, 0x9a, 0, 40, 0, 0};
+    pg_put(&g, udp, sizeof udp);
+    pg_finish(&g);
+    struct flow_key k, r;
+    struct flow_parse_info info;
+    VF_VERIFY(flow_parse(g.buf, g.len, 0, &k, &info));
+    struct pkt *p = fresh();
+    CHECK_EQ_I(reply_time_exceeded(p, &k, g.buf, g.len, 14), 0);
+    parse(p, &r, &info);
+    CHECK_EQ_U(r.nw_proto, IP_PROTO_ICMP);
+    CHECK_EQ_U(vf_ntohs(r.tp_src), 11);
+    CHECK_EQ_U(vf_ntohs(r.tp_dst), 0);
+    CHECK_MEM(&r.nw_src, "\x0a\0\0\x02", 4);
+    CHECK_MEM(&r.nw_dst, "\x0a\0\0\x01", 4);
+    CHECK_EQ_U(csum(pkt_data(p) + 14, 20), 0);
+    CHECK_EQ_U(csum(pkt_data(p) + 34, p->size - 34), 0);
+    CHECK_EQ_U(p->size, 34 + 8 + (g.len - 14));
+    CHECK_MEM(pkt_data(p) + 42, g.buf + 14, g.len - 14);
+    pkt_free(NULL, p);
+
+    /* No error about an ICMP error. */
+    memset(&g, 0, sizeof g);
+    pg_eth(&g, "\x02\0\0\0\0\x02", "\x02\0\0\0\0\x01", ETH_TYPE_IPV4);
+    pg_ipv4(&g, "\x0a\0\0\x01", "\x0a\0\0\x02", IP_PROTO_ICMP);
+    uint8_t unreach[8 + 28] = {ICMP_DEST_UNREACH, 1};
+    pg_put(&g, unreach, sizeof unreach);
+    pg_finish(&g);
+    VF_VERIFY(flow_parse(g.buf, g.len, 0, &k, &info));
+    p = fresh();
+    CHECK_EQ_I(reply_time_exceeded(p, &k, g.buf, g.len, 14), -EINVAL);
+    pkt_free(NULL, p);
+
+    /* IPv6: type 3 code 0, valid ICMPv6 checksum. */
+    uint8_t src6[16], dst6[16];
+    ipv6_parse("fd00:11::10", src6);
+    ipv6_parse("fd00:12::10", dst6);
+    memset(&g, 0, sizeof g);
+    pg_eth(&g, "\x02\0\0\0\0\x02", "\x02\0\0\0\0\x01", ETH_TYPE_IPV6);
+    pg_ipv6(&g, src6, dst6, IP_PROTO_ICMPV6);
+    uint8_t echo6[8 + 16] = {128, 0, 0, 0, 0, 1, 0, 1};
+    pg_put(&g, echo6, sizeof echo6);
+    pg_finish(&g);
+    VF_VERIFY(flow_parse(g.buf, g.len, 0, &k, &info));
+    p = fresh();
+    CHECK_EQ_I(reply_time_exceeded(p, &k, g.buf, g.len, 14), 0);
+    parse(p, &r, &info);
+    CHECK_EQ_U(r.nw_proto, IP_PROTO_ICMPV6);
+    CHECK_EQ_U(vf_ntohs(r.tp_src), 3);
+    CHECK_EQ_U(vf_ntohs(r.tp_dst), 0);
+    CHECK_MEM(r.ipv6_src, dst6, 16);
+    CHECK_MEM(r.ipv6_dst, src6, 16);
+    const uint8_t *ip6 = pkt_data(p) + 14;
+    uint32_t l4 = p->size - 54;
+    uint32_t s = csum_pseudo_ipv6(ip6 + 8, ip6 + 24, IP_PROTO_ICMPV6, l4);
+    CHECK_EQ_U(csum_fold(csum_partial(ip6 + 40, l4, s)), 0);
+    pkt_free(NULL, p);
+}
+
+static void
 test_neigh_table(void)
 {
     vf_rcu_register_thread();
@@ -172,6 +239,7 @@ static const struct test_case cases[] = {
     TEST(test_arp_request_and_reply),
     TEST(test_neighbor_advertisement),
     TEST(test_too_big_and_echo),
+    TEST(test_time_exceeded),
     TEST(test_neigh_table),
 };
 

@@ -260,6 +260,11 @@ enum dp_upcall_reason {
     DP_UPCALL_FAB_VTEP,          /* ARP or ping for our VTEP address. */
     DP_UPCALL_FAB_TOO_BIG,       /* Inner frame too big for the underlay;
                                   * 'aux' is the inner MTU to report. */
+    DP_UPCALL_FAB_TTL,           /* Frame to the router whose TTL / hop
+                                  * limit ran out (also counted as a
+                                  * "loop" drop); answered with ICMP time
+                                  * exceeded from the VNIC's gateway. */
+    DP_N_UPCALL_REASONS
 };
 
 /* Called by dp_run() for each packet the datapath handed to the agent;

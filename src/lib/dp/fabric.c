@@ -32,7 +32,9 @@
  *   ARP request / NS (unicast: NUD) -> agent (DP_UPCALL_FAB_RESOLVE)
  *   not IPv4 / IPv6                 -> dropped ("no_dest")
  *   miss, deny                      -> as for unicast above
- *   TTL / hop limit <= 1            -> dropped ("loop"; no ICMP error)
+ *   TTL / hop limit <= 1            -> dropped ("loop"); the agent sends
+ *                                      ICMP time exceeded from the
+ *                                      gateway (DP_UPCALL_FAB_TTL)
  *   otherwise -> MACs rewritten (router -> destination VNIC), TTL or hop
  *                limit decremented, IPv4 checksum fixed (dp_commit_key),
  *                then delivered or encapsulated with the destination
@@ -311,7 +313,9 @@ route(struct dp_ctx *c, struct pkt *p, const struct flow_key *key,
         return;
     }
     if (key->nw_ttl <= 1) {
-        dp_drop(c, p, DP_DROP_LOOP);
+        /* Dropped here; the agent tells the sender (traceroute). */
+        dp_count_drop(c->in, DP_DROP_LOOP, 1);
+        dp_upcall(c, p, 0, DP_UPCALL_FAB_TTL, 0, true);
         return;
     }
     struct flow_key nk = *key;

@@ -152,10 +152,14 @@ reply_nd_na(struct pkt *out, const struct flow_key *ns,
     return 0;
 }
 
-int
-reply_too_big(struct pkt *out, const struct flow_key *key,
-              const uint8_t *frame, uint32_t size, uint32_t l3_ofs,
-              uint32_t mtu)
+/* An ICMP or ICMPv6 error about 'frame' (key 'key', L3 at 'l3_ofs') back
+ * to its sender, from key->dl_dst / the destination IP: 'type4'/'code4'
+ * or 'type6'/'code6', 'word' the error's second 32-bit word (host order:
+ * the next-hop MTU for "fragmentation needed" and "packet too big"). */
+static int
+reply_icmp_error(struct pkt *out, const struct flow_key *key,
+                 const uint8_t *frame, uint32_t size, uint32_t l3_ofs,
+                 const uint8_t type_code[4], uint32_t word)
 {
     if (l3_ofs >= size) {
         return -EINVAL;
@@ -170,28 +174,68 @@ reply_too_big(struct pkt *out, const struct flow_key *key,
         put_ipv4(out, key->nw_dst, key->nw_src, IP_PROTO_ICMP,
                  (uint16_t) (8 + quote));
         uint8_t *icmp = put(out, 8 + quote);
-        icmp[0] = ICMP_DEST_UNREACH;
-        icmp[1] = ICMP_FRAG_NEEDED;
-        vf_put_u16(icmp + 6, vf_htons((uint16_t) mtu));   /* RFC 1191. */
+        icmp[0] = type_code[0];
+        icmp[1] = type_code[1];
+        vf_put_u32(icmp + 4, vf_htonl(word));
         memcpy(icmp + 8, l3, quote);
         vf_put_u16(icmp + 2, csum(icmp, 8 + quote));
         return 0;
     }
     if (key->dl_type == VF_BE16(ETH_TYPE_IPV6)) {
-        /* RFC 4443 3.2: as much as fits in the minimum MTU (1280). */
+        /* RFC 4443 2.4 (c): as much as fits in the minimum MTU (1280). */
         uint32_t quote = VF_MIN(l3_len, 1280u - 40 - 8);
         put_eth(out, &key->dl_src, &key->dl_dst, ETH_TYPE_IPV6);
         struct ipv6_hdr *ip = put_ipv6(out, key->ipv6_dst, key->ipv6_src,
                                        IP_PROTO_ICMPV6,
                                        (uint16_t) (8 + quote), 64);
         uint8_t *icmp = put(out, 8 + quote);
-        icmp[0] = ICMPV6_PKT_TOO_BIG;
-        vf_put_u32(icmp + 4, vf_htonl(mtu));
+        icmp[0] = type_code[2];
+        icmp[1] = type_code[3];
+        vf_put_u32(icmp + 4, vf_htonl(word));
         memcpy(icmp + 8, l3, quote);
         icmp6_csum(ip, icmp, 8 + quote);
         return 0;
     }
     return -EINVAL;
+}
+
+int
+reply_too_big(struct pkt *out, const struct flow_key *key,
+              const uint8_t *frame, uint32_t size, uint32_t l3_ofs,
+              uint32_t mtu)
+{
+    /* RFC 1191: the MTU in the low 16 bits; RFC 4443 3.2: all 32. */
+    static const uint8_t tc[4] = {ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+                                  ICMPV6_PKT_TOO_BIG, 0};
+    uint32_t word = key->dl_type == VF_BE16(ETH_TYPE_IPV4)
+                    ? VF_MIN(mtu, 0xffffu) : mtu;
+    return reply_icmp_error(out, key, frame, size, l3_ofs, tc, word);
+}
+
+/* Is 'key' an ICMP(v6) error (which never gets an error back: RFC 1122
+ * 3.2.2, RFC 4443 2.4 (e))? */
+static bool
+is_icmp_error(const struct flow_key *key)
+{
+    uint8_t type = (uint8_t) vf_ntohs(key->tp_src);
+    if (key->dl_type == VF_BE16(ETH_TYPE_IPV4)) {
+        return key->nw_proto == IP_PROTO_ICMP
+               && type != ICMP_ECHO_REQUEST && type != ICMP_ECHO_REPLY
+               && type != 13 && type != 14;     /* Timestamp (reply). */
+    }
+    return key->nw_proto == IP_PROTO_ICMPV6 && type < 128;
+}
+
+int
+reply_time_exceeded(struct pkt *out, const struct flow_key *key,
+                    const uint8_t *frame, uint32_t size, uint32_t l3_ofs)
+{
+    /* RFC 792 type 11 code 0; RFC 4443 3.3 type 3 code 0. */
+    static const uint8_t tc[4] = {11, 0, 3, 0};
+    if (is_icmp_error(key) || (key->nw_frag & FLOW_NW_FRAG_LATER)) {
+        return -EINVAL;
+    }
+    return reply_icmp_error(out, key, frame, size, l3_ofs, tc, 0);
 }
 
 int

@@ -37,6 +37,15 @@ int reply_too_big(struct pkt *out, const struct flow_key *key,
                   const uint8_t *frame, uint32_t size, uint32_t l3_ofs,
                   uint32_t mtu);
 
+/* ICMP "time exceeded in transit" (IPv4 type 11 / ICMPv6 type 3, code
+ * 0) to the sender of 'frame', as reply_too_big() builds its error (the
+ * error's source: key->dl_dst and the destination IP; callers rewrite
+ * them to the router's).  -EINVAL, nothing built, if 'frame' is itself an
+ * ICMP error or a non-first fragment (no error about those). */
+int reply_time_exceeded(struct pkt *out, const struct flow_key *key,
+                        const uint8_t *frame, uint32_t size,
+                        uint32_t l3_ofs);
+
 /* ICMP echo reply to the echo request 'frame' (IPv4, key 'key'). */
 int reply_echo(struct pkt *out, const struct flow_key *key,
                const uint8_t *frame, uint32_t size, uint32_t l3_ofs);
