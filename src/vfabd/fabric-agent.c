@@ -45,6 +45,10 @@
  *   FAB_TTL        ICMP time exceeded to the VM, from the router's MAC
  *                  and the VNIC's gateway address (traceroute)
  *
+ * The ICMP errors (FAB_TOO_BIG, FAB_TTL) share one token bucket,
+ * FABRIC_ICMP_ERRORS_PER_S with a burst of FABRIC_ICMP_ERRORS_BURST;
+ * past it they are not sent (counted "icmp_limited").
+ *
  * Queues are bounded: FABRIC_QUEUE_PER_DST frames per destination,
  * FABRIC_QUEUE_TOTAL in all; past that, and after FABRIC_QUEUE_TIMEOUT_NS,
  * frames are dropped and counted (`vfabctl call fabric/show`).  Queued
@@ -66,6 +70,7 @@
 #include "ctl/ctl-command.h"
 #include "dp/dp.h"
 #include "net/addr.h"
+#include "qos/meter.h"
 #include "net/parse.h"
 #include "overlay/neigh.h"
 #include "overlay/reply.h"
@@ -83,6 +88,10 @@ VF_LOG_MODULE(fabric);
 #define FABRIC_QUEUE_PER_DST 8
 #define FABRIC_QUEUE_TOTAL 1024
 #define FABRIC_QUEUE_TIMEOUT_NS (3000 * 1000000ll)
+/* ICMP errors (too big, time exceeded) per second and burst, for all
+ * VNICs together: Linux's defaults (net.ipv4.icmp_msgs_per_sec, _burst). */
+#define FABRIC_ICMP_ERRORS_PER_S 1000u
+#define FABRIC_ICMP_ERRORS_BURST 50u
 #define FABRIC_MAX_VNICS 4096
 #define FABRIC_STATE_FORMAT 1    /* Datapath state-format version. */
 
@@ -138,6 +147,7 @@ struct fabric_stats {
     uint64_t queued, queue_full, expired, reinjected, xlate_failed;
     uint64_t arp_answered, nd_answered, resolve_unknown;
     uint64_t vtep_arp, vtep_ping, neigh_probes, too_big, time_exceeded;
+    uint64_t icmp_limited;       /* ICMP errors not sent: rate limit. */
     uint64_t claims, claim_failures;
 };
 
@@ -158,6 +168,8 @@ struct fabric_agent {
     size_t n_queues;
     uint32_t n_queued;
     int64_t now;
+    struct meter icmp_errors;    /* Rate limit of the ICMP errors the
+                                  * router sends (RFC 4443 2.4 (f)). */
     bool host_registered;
     /* Worker results. */
     pthread_mutex_t lock;
@@ -932,6 +944,19 @@ handle_vtep(struct fabric_agent *fa, struct pkt *p,
     }
 }
 
+/* Takes one ICMP error from the rate limit; false (counted) if none is
+ * left: a VM that keeps sending oversized or TTL-1 frames cannot make the
+ * agent flood errors (RFC 4443 2.4 (f), RFC 1812 4.3.2.8). */
+static bool
+icmp_error_allowed(struct fabric_agent *fa)
+{
+    if (meter_pass(&fa->icmp_errors, 0, fa->now)) {
+        return true;
+    }
+    fa->st.icmp_limited++;
+    return false;
+}
+
 /* Makes 'k', the key of a frame a VNIC (bound to 'in') sent to the
  * router (dl_src: the VNIC, dl_dst: the router MAC), the key from which
  * reply.c builds an ICMP error from the router: the destination IP
@@ -968,6 +993,9 @@ handle_ttl(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
     if (!routed_error_key(fa, in, &k)) {
         return;
     }
+    if (!icmp_error_allowed(fa)) {
+        return;
+    }
     struct pkt *out = new_pkt(fa);
     if (out && !reply_time_exceeded(out, &k, pkt_data(p), p->size,
                                     info->l3_ofs)) {
@@ -998,6 +1026,9 @@ handle_too_big(struct fabric_agent *fa, struct dp_port *in, struct pkt *p,
         if (!routed_error_key(fa, in, &k)) {
             return;
         }
+    }
+    if (!icmp_error_allowed(fa)) {
+        return;
     }
     struct pkt *out = new_pkt(fa);
     if (out && !reply_too_big(out, &k, pkt_data(p), p->size, info->l3_ofs,
@@ -1143,6 +1174,10 @@ fabric_agent_create(const struct fabric_agent_config *c, char **errp)
     fa->host = vf_xstrdup(c->host);
     fa->token = vf_xstrdup(c->token);
     fa->dp = c->dp;
+    struct meter_config icmp = {.id = 1, .unit = METER_PKTPS,
+                                .rate = FABRIC_ICMP_ERRORS_PER_S,
+                                .burst = FABRIC_ICMP_ERRORS_BURST};
+    meter_init(&fa->icmp_errors, &icmp, 0);
     pthread_mutex_init(&fa->lock, NULL);
     fa->job_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     fa->neigh = neigh_table_create(0x6e656967u);
@@ -1521,7 +1556,7 @@ fabric_agent_status_json(struct fabric_agent *fa)
     json_object_set_new(
         j, "counters",
         json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                  " s:I, s:I, s:I, s:I}",
+                  " s:I, s:I, s:I, s:I, s:I}",
                   "queued", (json_int_t) fa->st.queued, "queue_full",
                   (json_int_t) fa->st.queue_full, "expired",
                   (json_int_t) fa->st.expired, "reinjected",
@@ -1534,7 +1569,8 @@ fabric_agent_status_json(struct fabric_agent *fa)
                   (json_int_t) fa->st.vtep_ping, "neigh_probes",
                   (json_int_t) fa->st.neigh_probes, "too_big",
                   (json_int_t) fa->st.too_big, "time_exceeded",
-                  (json_int_t) fa->st.time_exceeded, "claims",
+                  (json_int_t) fa->st.time_exceeded, "icmp_limited",
+                  (json_int_t) fa->st.icmp_limited, "claims",
                   (json_int_t) fa->st.claims, "claim_failures",
                   (json_int_t) fa->st.claim_failures));
     return j;

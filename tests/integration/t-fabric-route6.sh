@@ -141,6 +141,14 @@ loop1=$(fab_stat h1 "$(tap w1)" loop)
 [ "$loop1" -ge $((loop0 + 2)) ] || vf_fail "TTL 1: loop drops $loop0 -> $loop1"
 te=$(vfctl h1 -j call fabric/show | jq '.. | .time_exceeded? // empty' | head -1)
 [ "${te:-0}" -ge 2 ] || vf_fail "h1 counted $te time exceeded errors"
+# The errors are rate limited (1000/s, burst 50): a burst of 2000 TTL-1
+# pings gets far fewer answers, the rest counted as limited.
+vf_in w1 ping -c 2000 -l 2000 -t 1 -W 1 -q 10.12.0.10 >/dev/null 2>&1
+te2=$(vfctl h1 -j call fabric/show | jq '.. | .time_exceeded? // empty' | head -1)
+lim=$(vfctl h1 -j call fabric/show | jq '.. | .icmp_limited? // empty' | head -1)
+vf_log "2000 TTL-1 pings at once: $((te2 - te)) time exceeded sent, $lim limited"
+[ "${lim:-0}" -gt 0 ] && [ $((te2 - te)) -lt 1000 ] \
+    || vf_fail "ICMP errors not rate limited: $((te2 - te)) sent, $lim limited"
 # Denied destinations get no error (nothing reveals them).
 out=$(vf_in w1 ping -6 -c 1 -W 1 -t 1 fd00:13::2 2>&1) && vf_fail "iso: $out"
 grep -q "Time exceeded" <<<"$out" && vf_fail "denied destination answered: $out"
