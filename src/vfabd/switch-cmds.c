@@ -376,7 +376,7 @@ switch_cmds_register(struct switch_config *sc)
     VF_VERIFY(!ctl_command_register_opts(
         "port/add",
         "BRIDGE PORT {type: tap|afpacket|patch|dummy, vlan, trunks, mac, "
-        "ip, quota, peer, vnic}",
+        "ip, quota, rx_ring, peer, vnic}",
         2, 2, port_add_options, port_add_cmd, sc));
     VF_VERIFY(!ctl_command_register("port/remove", "BRIDGE PORT", 2, 2,
                                     port_remove_cmd, sc));
